@@ -1,0 +1,226 @@
+"""The ``mda-glassml`` command.
+
+Subcommands adapt the command line to the analyses and hold no science:
+
+``mda-glassml metrics [TRAJECTORY]``
+    B-neighbor metrics per frame: a CSV table and a plot against frame (or
+    temperature, when the trajectory logs it).
+``mda-glassml rdf [TRAJECTORY]``
+    Partial RDFs (AA, AB, BB, all) averaged over frames: a CSV table and a plot.
+
+With no TRAJECTORY they run on the bundled example (a 2D Kob–Andersen
+cooling run) and say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+from .frames import InputError
+
+
+class UsageError(InputError):
+    """A problem with the command line itself."""
+
+
+def _check_output(path: str | None, kind: str) -> None:
+    """Fail before any work if an output cannot be written."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"--{kind} {path} is a folder; give a file name.")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write --{kind} {path}: folder {parent} does not exist.")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"cannot write --{kind} {path}: folder {parent} is not writable.")
+    if kind == "plot":
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        suffix = target.suffix.lower().lstrip(".")
+        supported = FigureCanvasBase.get_supported_filetypes()
+        if suffix not in supported:
+            raise UsageError(f"--plot {path}: unknown image type {suffix!r}; use one of {', '.join(sorted(supported))}.")
+
+
+def _replace_atomically(path: str, write) -> None:
+    """Write through a temporary file in the same folder, then rename: never a half-written file."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.",
+                               suffix=target.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _write_csv(path: str, columns: Mapping[str, Sequence[Any]]) -> None:
+    def write(tmp):
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(columns.keys())
+            writer.writerows(zip(*columns.values()))
+
+    _replace_atomically(path, write)
+
+
+def _save_figure(fig, path: str) -> None:
+    _replace_atomically(path, lambda tmp: fig.savefig(tmp, dpi=150))
+
+
+def _add_trajectory_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("trajectory", nargs="?", help="trajectory file (default: the bundled example)")
+    p.add_argument("--topology", help="topology file, for formats that need one (e.g. DCD)")
+    p.add_argument("--format", help="trajectory format, if MDAnalysis cannot tell from the extension")
+    p.add_argument("--a-type", default="A", help="type name of the large particles (default A; LAMMPS: 1)")
+    p.add_argument("--b-type", default="B", help="type name of the small particles (default B; LAMMPS: 2)")
+    p.add_argument("--start", type=int, default=None, help="first frame")
+    p.add_argument("--stop", type=int, default=None, help="frame to stop before")
+    p.add_argument("--step", type=int, default=None, help="analyse every STEP-th frame")
+    p.add_argument("--backend", choices=("serial", "multiprocessing", "dask"), default="serial",
+                   help="how to run over frames (default serial, with a progress bar)")
+    p.add_argument("--workers", type=int, default=None, help="processes for parallel backends (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mda-glassml", description="Structure metrics for 2D glass formers (mda_glassml)."
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"mda-glassml {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    m = sub.add_parser("metrics", help="B-neighbor metrics per frame",
+                       description="B-neighbor metrics (Swanson et al. 2020) for every frame of a 2D trajectory.")
+    _add_trajectory_args(m)
+    m.add_argument("--k", type=int, default=2, help="nearest neighbours (default 2, as in the paper)")
+    m.add_argument("--definition", choices=("symmetric", "directed"), default="symmetric",
+                   help="graph definition (default symmetric: the original code's)")
+    m.add_argument("--window", type=float, default=None, help="side of a square window to analyse (length units)")
+    m.add_argument("--out", help="CSV file for the per-frame table")
+    m.add_argument("--plot", help="image file (PNG, PDF, SVG) of the metrics against frame or temperature")
+
+    r = sub.add_parser("rdf", help="partial RDFs averaged over frames",
+                       description="AA, AB, BB and total g(r) of a 2D binary mixture, averaged over frames.")
+    _add_trajectory_args(r)
+    r.add_argument("--r-max", type=float, default=5.0, help="largest distance (default 5)")
+    r.add_argument("--bins", type=int, default=250, help="number of bins (default 250)")
+    r.add_argument("--out", help="CSV file: r and g(r) of each pair")
+    r.add_argument("--plot", help="image file of g(r)")
+    return parser
+
+
+def _universe(args) -> Any:
+    from .trajectory import open_universe
+
+    if args.trajectory is None:
+        from .data import EXAMPLE_TRAJECTORY
+
+        if not args.quiet:
+            print(f"No trajectory given: using the bundled example {EXAMPLE_TRAJECTORY}\n"
+                  "(2D Kob-Andersen, 4320 particles, cooled from T = 2.0 to 0.05).", file=sys.stderr)
+        return open_universe(EXAMPLE_TRAJECTORY)
+    return open_universe(args.trajectory, args.topology, args.format)
+
+
+def _run(analysis, args):
+    parallel = args.backend != "serial"
+    return analysis.run(
+        start=args.start, stop=args.stop, step=args.step, backend=args.backend,
+        n_workers=(args.workers or os.cpu_count()) if parallel else None,
+        verbose=not (args.quiet or parallel),
+    )
+
+
+def _metrics(args) -> None:
+    from .analysis import BNeighborMetrics
+    from .plots import metrics_figure
+    from .trajectory import logged_temperature
+
+    u = _universe(args)
+    analysis = BNeighborMetrics(u.atoms, k=args.k, a_type=args.a_type, b_type=args.b_type,
+                                definition=args.definition, window=args.window)
+    res = _run(analysis, args).results
+    columns: dict[str, Any] = {"frame": res.frames, "time": res.times}
+    temperature = logged_temperature(u)
+    if temperature is not None:
+        columns["temperature"] = temperature[res.frames]
+    for key in BNeighborMetrics._per_frame:
+        columns[key] = res[key]
+    if args.out:
+        _write_csv(args.out, columns)
+    if args.plot:
+        x = "temperature" if temperature is not None and np.isfinite(columns["temperature"]).all() else "frame"
+        title = f"B-neighbor metrics (k = {args.k}, {args.definition})"
+        _save_figure(metrics_figure(columns, x=x, title=title), args.plot)
+    if not args.quiet:
+        _print_table(columns, ["frame"] + (["temperature"] if temperature is not None else [])
+                     + ["n_components", "n_bb_edges", "n_isolated_a"])
+        for path in (args.out, args.plot):
+            if path:
+                print(f"wrote {path}", file=sys.stderr)
+
+
+def _rdf(args) -> None:
+    from .analysis import PartialRDF
+    from .plots import rdf_figure
+    from .rdf import PAIRS
+
+    u = _universe(args)
+    analysis = PartialRDF(u.atoms, a_type=args.a_type, b_type=args.b_type, r_max=args.r_max, n_bins=args.bins)
+    res = _run(analysis, args).results
+    columns = {"r": res.bins, **{f"g_{pair}": res.rdf[pair] for pair in PAIRS}}
+    if args.out:
+        _write_csv(args.out, columns)
+    if args.plot:
+        _save_figure(rdf_figure(res.bins, res.rdf, (args.a_type, args.b_type)), args.plot)
+    if not args.quiet:
+        peak = int(np.argmax(res.rdf["AA"]))
+        print(f"{len(res.frames)} frames; first A-A peak g = {res.rdf['AA'][peak]:.3f} at r = {res.bins[peak]:.3f}")
+        for path in (args.out, args.plot):
+            if path:
+                print(f"wrote {path}", file=sys.stderr)
+
+
+def _print_table(columns: Mapping[str, Sequence[Any]], keys: list[str]) -> None:
+    print("  ".join(f"{k:>12}" for k in keys))
+    for row in zip(*(columns[k] for k in keys)):
+        print("  ".join(f"{v:>12.4g}" if isinstance(v, float) else f"{v:>12}" for v in row))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``mda-glassml``; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        for kind in ("out", "plot"):
+            _check_output(getattr(args, kind, None), kind)
+        with warnings.catch_warnings():
+            # GSD and LAMMPS dumps carry no time step; MDAnalysis warns on every run.
+            warnings.filterwarnings("ignore", message="Reader has no dt information")
+            {"metrics": _metrics, "rdf": _rdf}[args.command](args)
+    except (InputError, FileNotFoundError) as err:
+        print(f"mda-glassml {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

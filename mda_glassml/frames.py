@@ -1,0 +1,343 @@
+"""One configuration of a 2D binary mixture, validated once.
+
+A :class:`Frame` is what every computation in mda_glassml takes: particle
+positions in a periodic 2D box and, for each particle, whether it is of the
+large type A or the small type B. All checking of user input (shapes, NaN,
+boxes, type names, 3D data) happens here, in the constructors, so the code
+behind them can trust what it gets.
+
+Examples
+--------
+From arrays:
+
+>>> import numpy as np
+>>> from mda_glassml.frames import Frame
+>>> frame = Frame.from_arrays([[0, 0], [1, 0], [0, 1]], ["A", "B", "A"], box=[4, 4])
+>>> frame.n_particles, frame.n_b
+(3, 1)
+
+From an MDAnalysis AtomGroup (the current timestep), with LAMMPS-style
+numeric type names:
+
+>>> import MDAnalysis as mda
+>>> from mda_glassml.data import EXAMPLE_TRAJECTORY
+>>> u = mda.Universe(EXAMPLE_TRAJECTORY)
+>>> frame = Frame.from_atomgroup(u.atoms)     # types "A"/"B" here; pass a_type="1", b_type="2" for LAMMPS
+>>> frame.box.Lx
+60.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import freud
+import numpy as np
+
+__all__ = ["Frame", "AtomGroupFrames", "InputError", "type_codes", "make_box", "check_k"]
+
+
+class InputError(ValueError):
+    """Bad user input, with a message that says what is wrong and what to do.
+
+    A :class:`ValueError`, so ``except ValueError`` catches it too; the command
+    line prints these without a traceback.
+    """
+
+#: Type codes used inside a :class:`Frame`.
+A, B = 0, 1
+
+# z coordinates spread less than this (relative to the box side) count as planar.
+_PLANAR_TOLERANCE = 1e-5
+
+
+def _where(frame: int | None) -> str:
+    return "" if frame is None else f" in frame {frame}"
+
+
+def type_codes(types: Sequence[Any], a_type: Any = "A", b_type: Any = "B") -> np.ndarray:
+    """Map per-particle type names to codes (0 for A, 1 for B), with clear errors.
+
+    Names are compared as strings, so LAMMPS' numeric types work when named
+    (``a_type=1`` or ``a_type="1"``).
+
+    Raises
+    ------
+    ValueError
+        If a name is missing, the two names are equal, or particles of other
+        types are present (the message lists the types that are).
+    """
+    names = np.asarray(types).astype(str)
+    a_type, b_type = str(a_type), str(b_type)
+    present = sorted(set(names.tolist()))
+    if a_type == b_type:
+        raise InputError(f"a_type and b_type are both {a_type!r}; name two different particle types.")
+    missing = [t for t in (a_type, b_type) if t not in present]
+    if missing:
+        raise InputError(
+            f"particle type(s) {', '.join(map(repr, missing))} not present; the types present are "
+            f"{', '.join(map(repr, present))}. Name the large and the small particles with a_type and b_type "
+            "(--a-type/--b-type on the command line; LAMMPS data usually has types '1' and '2')."
+        )
+    others = [t for t in present if t not in (a_type, b_type)]
+    if others:
+        raise InputError(
+            f"particles of type(s) {', '.join(map(repr, others))} are neither a_type={a_type!r} nor "
+            f"b_type={b_type!r}; only binary mixtures are supported. Select the two types first, e.g. "
+            f"u.select_atoms('type {a_type} {b_type}')."
+        )
+    return (names == b_type).astype(np.int8)
+
+
+def make_box(box: Any, frame: int | None = None) -> freud.Box:
+    """A periodic 2D :class:`freud.box.Box` from what users have at hand.
+
+    Accepts a 2D :class:`freud.box.Box`, ``[Lx, Ly]``, ``[Lx, Ly, Lz]`` (Lz is
+    ignored: 2D data often carries Lz = 0 or 1), MDAnalysis dimensions
+    ``[Lx, Ly, Lz, alpha, beta, gamma]`` (gamma may tilt the box in the plane;
+    alpha and beta are ignored) or a HOOMD/GSD box ``[Lx, Ly, Lz, xy, xz, yz]``
+    passed as ``{"hoomd": box}``.
+    """
+    where = _where(frame)
+    if box is None:
+        raise InputError(f"no simulation box{where}: a periodic 2D box is required (set the trajectory's dimensions).")
+    if isinstance(box, freud.box.Box):
+        lx, ly, xy = box.Lx, box.Ly, box.xy
+    elif isinstance(box, dict) and "hoomd" in box:
+        values = np.asarray(box["hoomd"], dtype=float).ravel()
+        lx, ly, xy = values[0], values[1], values[3] if values.size > 3 else 0.0
+    else:
+        values = np.asarray(box, dtype=float).ravel()
+        if values.size in (2, 3):
+            lx, ly, xy = values[0], values[1], 0.0
+        elif values.size == 6:
+            a, b, gamma = values[0], values[1], np.deg2rad(values[5])
+            if not np.isfinite(gamma) or not 0 < gamma < np.pi:
+                raise InputError(f"box angle gamma={values[5]} is not a valid angle{where}.")
+            # MDAnalysis' (a, b, gamma) -> freud's (Lx, Ly, xy) for an in-plane tilt.
+            lx, ly = a, b * np.sin(gamma)
+            xy = b * np.cos(gamma) / ly if ly > 0 else 0.0
+            if abs(xy) < 1e-12:
+                xy = 0.0
+        else:
+            raise InputError(
+                f"cannot read a box from {values.size} numbers{where}; give [Lx, Ly] or MDAnalysis "
+                "dimensions [Lx, Ly, Lz, alpha, beta, gamma]."
+            )
+    if not (np.isfinite(lx) and np.isfinite(ly) and lx > 0 and ly > 0):
+        raise InputError(
+            f"the box{where} has a zero, negative or missing side (Lx={lx}, Ly={ly}); "
+            "a periodic 2D box with both sides > 0 is required."
+        )
+    return freud.Box(Lx=float(lx), Ly=float(ly), xy=float(xy), is2D=True)
+
+
+def check_k(k: Any, n_particles: int) -> int:
+    """Validate a number of nearest neighbours for ``n_particles`` particles."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise InputError(f"k must be a whole number of nearest neighbours, got {k!r}.")
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}.")
+    if k >= n_particles:
+        raise InputError(f"k={k} needs more than k particles, but there are only {n_particles}.")
+    return int(k)
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """One 2D configuration: positions, A/B types and a box.
+
+    Build frames with :meth:`from_arrays`, :meth:`from_atomgroup` or
+    :meth:`from_gsd`; they validate. The plain constructor trusts its
+    arguments (it is what internal code, such as windows, uses).
+
+    Attributes
+    ----------
+    positions : numpy.ndarray, shape (N, 2), float32
+        Positions wrapped into the box, centred on the origin (freud's convention).
+    types : numpy.ndarray, shape (N,), int8
+        0 for A (``a_type``), 1 for B (``b_type``).
+    box : freud.box.Box
+        The 2D box. For a window (``periodic=False``) it is the window's square.
+    periodic : bool
+        False for a window cut out of a larger system: its edges are open.
+    index : int or None
+        The trajectory frame this came from, for messages.
+    type_names : tuple of str
+        The user's names of A and B.
+    """
+
+    positions: np.ndarray
+    types: np.ndarray
+    box: freud.box.Box
+    periodic: bool = True
+    index: int | None = None
+    type_names: tuple[str, str] = field(default=("A", "B"))
+
+    @property
+    def n_particles(self) -> int:
+        return len(self.positions)
+
+    @property
+    def is_b(self) -> np.ndarray:
+        return self.types == B
+
+    @property
+    def n_b(self) -> int:
+        return int(np.count_nonzero(self.types == B))
+
+    @property
+    def n_a(self) -> int:
+        return self.n_particles - self.n_b
+
+    @property
+    def area(self) -> float:
+        return float(self.box.volume)
+
+    @property
+    def points3d(self) -> np.ndarray:
+        """Positions as (N, 3) with z = 0, the layout freud wants in 2D."""
+        points = np.zeros((self.n_particles, 3), dtype=np.float32)
+        points[:, :2] = self.positions
+        return points
+
+    @classmethod
+    def from_arrays(
+        cls,
+        positions: Any,
+        types: Any,
+        box: Any,
+        a_type: Any = "A",
+        b_type: Any = "B",
+        frame: int | None = None,
+    ) -> "Frame":
+        """Validate raw arrays and build a frame.
+
+        Parameters
+        ----------
+        positions : array-like, shape (N, 2) or (N, 3)
+            Coordinates in length units. With three columns, all z must be
+            equal (planar data); anything else is 3D and refused.
+        types : array-like, shape (N,)
+            Per-particle type names (strings or numbers).
+        box : freud.box.Box or sequence
+            See :func:`make_box`.
+        a_type, b_type : str or int
+            Names of the large (A) and small (B) particles.
+        frame : int, optional
+            Trajectory frame index, used in error messages.
+
+        Examples
+        --------
+        >>> f = Frame.from_arrays([[0.5, 0.5, 0.0], [59.5, 0.5, 0.0]], [1, 2], [60, 60, 0, 90, 90, 90],
+        ...                       a_type=1, b_type=2)
+        >>> f.types.tolist()
+        [0, 1]
+        """
+        names = np.asarray(types)
+        if names.ndim != 1:
+            raise InputError(f"types must be one name per particle, got shape {names.shape}{_where(frame)}.")
+        codes = type_codes(names, a_type, b_type) if names.size else names.astype(np.int8)
+        return cls._from_codes(positions, codes, box, (str(a_type), str(b_type)), frame)
+
+    @classmethod
+    def _from_codes(
+        cls, positions: Any, codes: np.ndarray, box: Any, type_names: tuple[str, str], frame: int | None
+    ) -> "Frame":
+        # Positions and box are checked every frame; type names once (see AtomGroupFrames).
+        where = _where(frame)
+        box = make_box(box, frame)
+        pos = np.asarray(positions, dtype=np.float64)
+        if pos.ndim != 2 or pos.shape[1] not in (2, 3):
+            raise InputError(f"positions must have shape (N, 2) or (N, 3), got {pos.shape}{where}.")
+        n = pos.shape[0]
+        if n == 0:
+            raise InputError(f"no particles{where}: the selection or frame is empty.")
+        bad = ~np.isfinite(pos).all(axis=1)
+        if bad.any():
+            first = np.flatnonzero(bad)[:5].tolist()
+            raise InputError(
+                f"{bad.sum()} particle(s) have NaN or infinite coordinates{where} (first indices {first}); "
+                "the trajectory is corrupt or the simulation blew up."
+            )
+        if pos.shape[1] == 3:
+            z = pos[:, 2]
+            if np.ptp(z) > _PLANAR_TOLERANCE * max(box.Lx, box.Ly):
+                raise InputError(
+                    f"the configuration{where} is 3D (z spans {np.ptp(z):.4g}); mda_glassml supports "
+                    "only 2D systems so far (all particles in one plane)."
+                )
+            pos = pos[:, :2]
+        if codes.shape != (n,):
+            raise InputError(f"got {codes.size} types for {n} particles{where}.")
+        points = np.zeros((n, 3), dtype=np.float32)
+        points[:, :2] = pos
+        wrapped = box.wrap(points)[:, :2]
+        return cls(
+            positions=np.ascontiguousarray(wrapped, dtype=np.float32),
+            types=codes,
+            box=box,
+            periodic=True,
+            index=frame,
+            type_names=type_names,
+        )
+
+    @classmethod
+    def from_atomgroup(cls, atomgroup: Any, a_type: Any = "A", b_type: Any = "B") -> "Frame":
+        """The current timestep of an MDAnalysis AtomGroup as a frame."""
+        return AtomGroupFrames(atomgroup, a_type, b_type)()
+
+    @classmethod
+    def from_gsd(cls, snapshot: Any, a_type: Any = "A", b_type: Any = "B", frame: int | None = None) -> "Frame":
+        """A :class:`gsd.hoomd.Frame` (HOOMD-blue's format) as a frame.
+
+        >>> import gsd.hoomd
+        >>> from mda_glassml.data import EXAMPLE_TRAJECTORY
+        >>> with gsd.hoomd.open(EXAMPLE_TRAJECTORY) as traj:
+        ...     frame = Frame.from_gsd(traj[-1], frame=len(traj) - 1)
+        >>> frame.n_particles
+        4320
+        """
+        particles = snapshot.particles
+        if particles.N == 0 or particles.position is None:
+            raise InputError(f"no particles{_where(frame)} in the GSD frame.")
+        names = np.asarray(particles.types)[np.asarray(particles.typeid)]
+        box = snapshot.configuration.box
+        if getattr(snapshot.configuration, "dimensions", 2) == 3 and box[2] > 0:
+            z = np.asarray(particles.position)[:, 2]
+            if np.ptp(z) > 0:
+                raise InputError(
+                    f"the GSD frame{_where(frame)} is 3D; mda_glassml supports only 2D systems so far."
+                )
+        return cls.from_arrays(particles.position, names, {"hoomd": box}, a_type, b_type, frame)
+
+
+class AtomGroupFrames:
+    """Frames from an MDAnalysis AtomGroup, with the type names checked once.
+
+    The analysis classes hold one of these: types are validated when it is
+    made, then each call returns the current timestep as a :class:`Frame`.
+
+    >>> import MDAnalysis as mda
+    >>> from mda_glassml.data import EXAMPLE_TRAJECTORY
+    >>> u = mda.Universe(EXAMPLE_TRAJECTORY)
+    >>> frames = AtomGroupFrames(u.atoms)
+    >>> [frames().index for ts in u.trajectory[:2]]
+    [0, 1]
+    """
+
+    def __init__(self, atomgroup: Any, a_type: Any = "A", b_type: Any = "B"):
+        if len(atomgroup) == 0:
+            raise InputError("the AtomGroup is empty: select at least the A and B particles.")
+        if not hasattr(atomgroup, "types"):
+            raise InputError("the topology has no particle types; load one that has (e.g. a GSD or a LAMMPS data file).")
+        self.atomgroup = atomgroup
+        self.a_type, self.b_type = str(a_type), str(b_type)
+        self.codes = type_codes(atomgroup.types, a_type, b_type)
+
+    def __call__(self) -> Frame:
+        ts = self.atomgroup.universe.trajectory.ts
+        return Frame._from_codes(
+            self.atomgroup.positions, self.codes, ts.dimensions, (self.a_type, self.b_type), ts.frame
+        )

@@ -1,0 +1,60 @@
+"""Figures: the B-neighbor metrics along a trajectory and partial RDFs.
+
+Built on :class:`matplotlib.figure.Figure` directly (no pyplot), so they work
+headless and never touch a GUI backend.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["metrics_figure", "rdf_figure"]
+
+_METRICS = (
+    ("n_components", "connected components"),
+    ("n_bb_edges", "B–B edges"),
+    ("n_isolated_a", "isolated A particles"),
+)
+
+
+def metrics_figure(
+    columns: Mapping[str, Sequence[float]], x: str = "frame", title: str | None = None
+) -> Figure:
+    """Three panels: components, B–B edges and isolated A against ``x`` (a column name).
+
+    >>> fig = metrics_figure({"frame": [0, 1], "n_components": [5, 2], "n_bb_edges": [9, 3],
+    ...                       "n_isolated_a": [40, 20]})
+    >>> len(fig.axes)
+    3
+    """
+    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    axes = fig.subplots(1, 3, sharex=True)
+    xs = np.asarray(columns[x], dtype=float)
+    order = np.argsort(xs, kind="stable")
+    for ax, (key, label) in zip(axes, _METRICS):
+        ax.plot(xs[order], np.asarray(columns[key], dtype=float)[order], "o-", ms=3)
+        ax.set_xlabel("temperature" if x == "temperature" else x)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def rdf_figure(bins: np.ndarray, rdf: Mapping[str, np.ndarray], names: tuple[str, str] = ("A", "B")) -> Figure:
+    """g(r) of each pair on one axis; ``names`` are the user's type names for the legend."""
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
+    a, b = names
+    labels = {"AA": f"{a}–{a}", "AB": f"{a}–{b}", "BB": f"{b}–{b}", "all": "all"}
+    for pair, g in rdf.items():
+        ax.plot(bins, g, label=labels.get(pair, pair), lw=1.5 if pair != "all" else 1.0,
+                color="k" if pair == "all" else None)
+    ax.axhline(1.0, color="0.6", lw=0.8, ls="--")
+    ax.set_xlabel("r")
+    ax.set_ylabel("g(r)")
+    ax.legend()
+    return fig

@@ -1,0 +1,80 @@
+"""Opening user trajectories with MDAnalysis, and what they log beside coordinates.
+
+This is the edge where file names become Universes: missing files and
+unreadable formats get a message that says what to do, not a traceback
+from a reader.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .frames import InputError
+
+__all__ = ["open_universe", "logged_temperature", "TEMPERATURE_KEYS"]
+
+#: GSD log entries read as the temperature of a frame, first found wins:
+#: this package's set point, then HOOMD-blue's measured kinetic temperature.
+TEMPERATURE_KEYS = (
+    "log/mda_glassml/temperature",
+    "log/md/compute/ThermodynamicQuantities/kinetic_temperature",
+)
+
+
+def open_universe(trajectory: str, topology: str | None = None, format: str | None = None) -> Any:
+    """An MDAnalysis Universe for ``trajectory`` (and ``topology``, if the format needs one).
+
+    >>> from mda_glassml.data import EXAMPLE_TRAJECTORY
+    >>> u = open_universe(EXAMPLE_TRAJECTORY)
+    >>> u.atoms.n_atoms
+    4320
+    """
+    import MDAnalysis as mda
+
+    for path in (trajectory, topology):
+        if path is not None and not os.path.exists(path):
+            raise FileNotFoundError(f"no such file: {path}")
+    args = (topology, trajectory) if topology else (trajectory,)
+    kwargs = {"format": format} if format else {}
+    if not topology and str(trajectory).lower().endswith((".lammpstrj", ".dump")):
+        kwargs.setdefault("format", "LAMMPSDUMP")
+        kwargs["topology_format"] = "LAMMPSDUMP"
+    try:
+        return mda.Universe(*args, **kwargs)
+    except Exception as err:  # MDAnalysis raises many kinds; all mean "cannot read this"
+        raise InputError(
+            f"MDAnalysis could not read {trajectory!r}"
+            + (f" with topology {topology!r}" if topology else "")
+            + f": {err}. Check the file, or pass --topology/--format (any format MDAnalysis reads "
+            "works: GSD, LAMMPS dump, XYZ, DCD with a topology, ...)."
+        ) from err
+
+
+def logged_temperature(universe: Any) -> np.ndarray | None:
+    """Temperature per frame of a GSD trajectory that logs one, else None.
+
+    As in :mod:`gsd.hoomd`, a frame without the entry takes frame 0's value
+    (the format's default); frames with neither get NaN. Only GSD files log
+    per-frame values in a standard place; for other formats this returns None.
+    """
+    filename = getattr(universe.trajectory, "filename", None)
+    if not filename or not str(filename).lower().endswith(".gsd"):
+        return None
+    import gsd.fl
+
+    with gsd.fl.open(str(filename), mode="r") as f:
+        n = f.nframes
+        for key in TEMPERATURE_KEYS:
+            present = [i for i in range(n) if f.chunk_exists(i, key)]
+            if not present:
+                continue
+            values = np.full(n, np.nan)
+            if present[0] == 0:
+                values[:] = float(np.asarray(f.read_chunk(0, key)).ravel()[0])
+            for i in present:
+                values[i] = float(np.asarray(f.read_chunk(i, key)).ravel()[0])
+            return values
+    return None

@@ -1,0 +1,53 @@
+import sys
+from pathlib import Path
+
+import gsd.hoomd
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from reference import random_mixture  # noqa: E402
+
+
+def write_gsd(path, frames, types=("A", "B"), temperatures=None):
+    """Write (positions (N, 2), names) frames in a square box as a 2D GSD trajectory."""
+    with gsd.hoomd.open(str(path), "w") as traj:
+        for step, (pos, names, side) in enumerate(frames):
+            f = gsd.hoomd.Frame()
+            f.configuration.step = step
+            f.configuration.dimensions = 2
+            f.configuration.box = [side, side, 0, 0, 0, 0]
+            f.particles.N = len(pos)
+            f.particles.types = list(types)
+            f.particles.typeid = np.searchsorted(types, names).astype(np.uint32)
+            xyz = np.zeros((len(pos), 3), np.float32)
+            xyz[:, :2] = np.asarray(pos) - side / 2  # HOOMD's box is centred on the origin
+            f.particles.position = xyz
+            if temperatures is not None:
+                f.log["mda_glassml/temperature"] = np.array([temperatures[step]])
+            traj.append(f)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def random_gsd(tmp_path_factory):
+    """Eight frames of a 300-particle random A/B mixture at density 1.2."""
+    n, side = 300, float(np.sqrt(300 / 1.2))
+    frames = []
+    _, names = random_mixture(n, side, 0)  # types are topology: the same in every frame
+    for seed in range(8):
+        pos, _ = random_mixture(n, side, seed)
+        frames.append((pos, names, side))
+    path = tmp_path_factory.mktemp("gsd") / "random.gsd"
+    return write_gsd(path, frames, temperatures=np.linspace(2.0, 0.05, 8))
+
+
+@pytest.fixture()
+def example_universe():
+    """The bundled 2D Kob-Andersen cooling run (real LAMMPS data), fresh per test."""
+    import MDAnalysis as mda
+
+    from mda_glassml.data import EXAMPLE_TRAJECTORY
+
+    return mda.Universe(EXAMPLE_TRAJECTORY)

@@ -1,0 +1,58 @@
+"""Slow, obviously-correct references the fast code is checked against.
+
+All-pairs minimum-image distances in float64 and networkx: nothing here
+shares code with mda_glassml's graphs or metrics.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+
+def random_mixture(n: int, side: float, seed: int, fraction_b: float = 0.35, tilt: float = 0.0):
+    """Uniform random 2D positions in [0, side)^2 with shuffled A/B names."""
+    rng = np.random.default_rng(seed)
+    pos = rng.uniform(0, side, size=(n, 2))
+    n_b = max(1, int(round(fraction_b * n)))
+    names = np.array(["A"] * (n - n_b) + ["B"] * n_b)
+    rng.shuffle(names)
+    return pos, names
+
+
+def min_image_distances(pos: np.ndarray, lx: float, ly: float, xy: float = 0.0) -> np.ndarray:
+    """All-pairs minimum-image distances (N, N) of an orthorhombic or xy-tilted box, float64."""
+    pos = np.asarray(pos, dtype=np.float64)
+    d = pos[:, None, :] - pos[None, :, :]
+    # Fractional y then x, as for a triclinic box with lattice vectors (lx, 0), (xy*ly, ly).
+    sy = np.round(d[..., 1] / ly)
+    d[..., 1] -= sy * ly
+    d[..., 0] -= sy * xy * ly
+    d[..., 0] -= np.round(d[..., 0] / lx) * lx
+    return np.hypot(d[..., 0], d[..., 1])
+
+
+def knn_lists(dist: np.ndarray, k: int) -> list[list[int]]:
+    """The k nearest other particles of each particle."""
+    d = dist.copy()
+    np.fill_diagonal(d, np.inf)
+    return [list(np.argsort(row, kind="stable")[:k]) for row in d]
+
+
+def b_neighbor_reference(pos, names, box, k=2, definition="symmetric", b="B"):
+    """(n_components, n_bb_edges, n_isolated_a, edge set) by brute force and networkx."""
+    lx, ly = box
+    is_b = np.asarray(names) == b
+    nn = knn_lists(min_image_distances(pos, lx, ly), k)
+    g = nx.Graph()
+    for i, row in enumerate(nn):
+        if definition == "directed" and not is_b[i]:
+            continue
+        for j in row:
+            j = int(j)
+            if definition == "symmetric" and not (is_b[i] or is_b[j]):
+                continue
+            g.add_edge(min(i, j), max(i, j))
+    n_bb = sum(1 for i, j in g.edges if is_b[i] and is_b[j])
+    isolated_a = sum(1 for i in range(len(names)) if not is_b[i] and i not in g)
+    return nx.number_connected_components(g), n_bb, isolated_a, {tuple(sorted(e)) for e in g.edges}

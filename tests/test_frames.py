@@ -1,0 +1,166 @@
+"""Frame construction and every kind of bad input it must refuse clearly."""
+
+import freud
+import gsd.hoomd
+import MDAnalysis as mda
+import numpy as np
+import pytest
+
+from mda_glassml.frames import AtomGroupFrames, Frame, InputError, check_k, make_box
+
+
+def test_from_arrays_wraps_into_box_and_codes_types():
+    f = Frame.from_arrays([[1, 1], [59, 1], [30, 45]], ["A", "B", "A"], box=[60, 60])
+    assert f.positions.dtype == np.float32 and f.positions.shape == (3, 2)
+    assert np.all(f.positions >= -30) and np.all(f.positions < 30)
+    # Wrapping keeps positions modulo the box: 59 is -1.
+    np.testing.assert_allclose(f.positions[1], [-1, 1])
+    assert f.types.tolist() == [0, 1, 0]
+    assert (f.n_a, f.n_b, f.area) == (2, 1, 3600.0)
+
+
+def test_numeric_lammps_types_work_when_named():
+    f = Frame.from_arrays([[0, 0], [1, 1]], [1, 2], [10, 10], a_type=1, b_type="2")
+    assert f.types.tolist() == [0, 1]
+    assert f.type_names == ("1", "2")
+
+
+def test_planar_3d_input_with_constant_z_is_2d():
+    f = Frame.from_arrays([[0, 0, 0.5], [1, 1, 0.5]], ["A", "B"], [10, 10, 1.0])
+    assert f.positions.shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "dims, expected",
+    [
+        ([10, 8, 0, 90, 90, 90], (10, 8, 0.0)),
+        ([10, 8, 1, 90, 90, 60], (10, 8 * np.sin(np.pi / 3), 8 * np.cos(np.pi / 3) / (8 * np.sin(np.pi / 3)))),
+        ({"hoomd": [10, 8, 0, 0.25, 0, 0]}, (10, 8, 0.25)),
+        ([10, 8], (10, 8, 0.0)),
+    ],
+)
+def test_make_box_reads_the_usual_layouts(dims, expected):
+    box = make_box(dims)
+    assert box.is2D
+    np.testing.assert_allclose([box.Lx, box.Ly, box.xy], expected, rtol=1e-6)
+
+
+def test_from_gsd_and_from_atomgroup_agree(random_gsd):
+    u = mda.Universe(random_gsd)
+    with gsd.hoomd.open(random_gsd) as traj:
+        g = Frame.from_gsd(traj[3], frame=3)
+    u.trajectory[3]
+    m = Frame.from_atomgroup(u.atoms)
+    assert m.index == g.index == 3
+    np.testing.assert_array_equal(m.types, g.types)
+    np.testing.assert_allclose(m.positions, g.positions, atol=1e-5)
+
+
+def test_atomgroup_frames_follow_the_trajectory(random_gsd):
+    u = mda.Universe(random_gsd)
+    frames = AtomGroupFrames(u.atoms)
+    seen = [frames() for ts in u.trajectory[::3]]
+    assert [f.index for f in seen] == [0, 3, 6]
+    assert not np.allclose(seen[0].positions, seen[1].positions)
+
+
+# ---- bad input: each gets a clear error -------------------------------------------------
+
+
+def test_3d_data_is_refused_with_a_2d_only_message():
+    with pytest.raises(InputError, match="only 2D"):
+        Frame.from_arrays([[0, 0, 0], [1, 1, 3]], ["A", "B"], [10, 10, 10])
+
+
+def test_3d_universe_is_refused(tmp_path):
+    u = mda.Universe.empty(3, trajectory=True, atom_resindex=[0, 0, 0])
+    u.add_TopologyAttr("types", ["A", "B", "A"])
+    u.atoms.positions = [[0, 0, 0], [1, 1, 1], [2, 2, 4]]
+    u.dimensions = [10, 10, 10, 90, 90, 90]
+    with pytest.raises(InputError, match="3D"):
+        Frame.from_atomgroup(u.atoms)
+
+
+@pytest.mark.parametrize("box", [[0, 10], [10, -1], [np.nan, 10], [10, 10, 0, 90, 90, 0], [1, 2, 3, 4]])
+def test_bad_boxes_are_refused(box):
+    with pytest.raises(InputError, match="box"):
+        Frame.from_arrays([[0, 0], [1, 1]], ["A", "B"], box)
+
+
+def test_missing_box_is_refused():
+    with pytest.raises(InputError, match="no simulation box"):
+        Frame.from_arrays([[0, 0], [1, 1]], ["A", "B"], None)
+
+
+def test_missing_dimensions_in_a_universe_are_refused():
+    u = mda.Universe.empty(2, trajectory=True, atom_resindex=[0, 0])
+    u.add_TopologyAttr("types", ["A", "B"])
+    u.atoms.positions = [[0, 0, 0], [1, 1, 0]]
+    with pytest.raises(InputError, match="no simulation box"):
+        Frame.from_atomgroup(u.atoms)
+
+
+def test_absent_type_lists_the_present_ones():
+    with pytest.raises(InputError, match=r"'X' not present.*'A', 'B'"):
+        Frame.from_arrays([[0, 0], [1, 1]], ["A", "B"], [10, 10], a_type="X")
+
+
+def test_no_b_particles_is_refused():
+    with pytest.raises(InputError, match=r"'B' not present"):
+        Frame.from_arrays([[0, 0], [1, 1]], ["A", "A"], [10, 10])
+
+
+def test_third_type_is_refused_with_a_selection_hint():
+    with pytest.raises(InputError, match=r"'C'.*select_atoms"):
+        Frame.from_arrays([[0, 0], [1, 1], [2, 2]], ["A", "B", "C"], [10, 10])
+
+
+def test_same_name_for_both_types_is_refused():
+    with pytest.raises(InputError, match="different"):
+        Frame.from_arrays([[0, 0], [1, 1]], ["A", "B"], [10, 10], a_type="A", b_type="A")
+
+
+def test_empty_atomgroup_is_refused(random_gsd):
+    u = mda.Universe(random_gsd)
+    with pytest.raises(InputError, match="empty"):
+        AtomGroupFrames(u.atoms[[]])
+
+
+def test_empty_arrays_are_refused():
+    with pytest.raises(InputError, match="no particles"):
+        Frame.from_arrays(np.zeros((0, 2)), [], [10, 10])
+
+
+def test_nan_coordinates_name_the_frame():
+    with pytest.raises(InputError, match="NaN.*frame 7"):
+        Frame.from_arrays([[0, 0], [np.nan, 1]], ["A", "B"], [10, 10], frame=7)
+
+
+def test_nan_in_a_trajectory_names_the_frame(random_gsd):
+    u = mda.Universe(random_gsd)
+    frames = AtomGroupFrames(u.atoms)
+    u.trajectory[5]
+    pos = u.atoms.positions
+    pos[2, 0] = np.inf
+    u.atoms.positions = pos
+    with pytest.raises(InputError, match="frame 5"):
+        frames()
+
+
+def test_wrong_shapes_are_refused():
+    with pytest.raises(InputError, match=r"shape \(N, 2\) or \(N, 3\)"):
+        Frame.from_arrays([0, 1, 2], ["A", "B", "A"], [10, 10])
+    with pytest.raises(InputError, match="2 types for 3 particles|types"):
+        Frame.from_arrays([[0, 0], [1, 1], [2, 2]], ["A", "B"], [10, 10])
+
+
+@pytest.mark.parametrize("k", [0, -1, 5, 6, 2.0, True, "2"])
+def test_bad_k_is_refused(k):
+    with pytest.raises(InputError, match="k"):
+        check_k(k, 5)
+
+
+def test_frames_are_plain_values():
+    f = Frame.from_arrays([[0, 0], [1, 1]], ["A", "B"], freud.Box.square(10))
+    assert f.box.Lx == 10 and f.periodic
+

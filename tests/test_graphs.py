@@ -1,0 +1,89 @@
+"""Neighbour queries and windows against brute force."""
+
+import numpy as np
+import pytest
+
+from mda_glassml.frames import Frame, InputError
+from mda_glassml.graphs import b_neighbor_edges, knn, undirected, window
+from reference import knn_lists, min_image_distances, random_mixture
+
+
+@pytest.mark.parametrize("n, seed, xy", [(50, 0, 0.0), (400, 1, 0.0), (400, 2, 0.3)])
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_knn_matches_all_pairs_minimum_image(n, seed, xy, k):
+    side = np.sqrt(n / 1.2)
+    pos, names = random_mixture(n, side, seed)
+    frame = Frame.from_arrays(pos, names, {"hoomd": [side, side, 0, xy, 0, 0]})
+    qi, pj, d = knn(frame, k)
+    dist = min_image_distances(pos, side, side, xy)
+    expected = knn_lists(dist, k)
+    assert qi.tolist() == np.repeat(np.arange(n), k).tolist()
+    assert [sorted(pj[qi == i].tolist()) for i in range(n)] == [sorted(map(int, e)) for e in expected]
+    np.testing.assert_allclose(d, dist[qi, pj], rtol=1e-5, atol=1e-5)
+
+
+def test_knn_of_a_subset_is_not_fooled_by_local_indices():
+    # freud's exclude_ii would compare query-local with global indices here.
+    side = 12.0
+    pos, names = random_mixture(150, side, 3)
+    frame = Frame.from_arrays(pos, names, [side, side])
+    query = np.array([5, 17, 149, 0])
+    qi, pj, _ = knn(frame, 3, query=query)
+    expected = knn_lists(min_image_distances(pos, side, side), 3)
+    for i in query:
+        assert sorted(pj[qi == i].tolist()) == sorted(map(int, expected[i]))
+        assert i not in pj[qi == i]
+
+
+def test_knn_subset_with_coincident_particles_keeps_k_rows():
+    frame = Frame.from_arrays([[1, 1], [1, 1], [3, 1], [6, 6]], ["A", "B", "A", "A"], [10, 10])
+    qi, pj, d = knn(frame, 2, query=[1])
+    assert qi.tolist() == [1, 1]
+    assert sorted(pj.tolist()) == [0, 2]
+
+
+def test_undirected_unions_both_directions():
+    edges = undirected(np.array([0, 1, 2, 3]), np.array([1, 0, 3, 0]), 4)
+    assert edges.tolist() == [[0, 1], [0, 3], [2, 3]]
+
+
+def test_edges_cross_the_periodic_boundary():
+    # Two particles 0.5 apart across x = 0 / x = 10, the rest far away.
+    frame = Frame.from_arrays([[0.2, 5], [9.7, 5], [5, 1], [5, 9]], ["B", "B", "A", "A"], [10, 10])
+    assert b_neighbor_edges(frame, k=1).tolist()[0] == [0, 1]
+
+
+def test_unknown_definition_is_refused():
+    frame = Frame.from_arrays([[0, 0], [1, 1], [2, 2]], ["A", "B", "A"], [10, 10])
+    with pytest.raises(InputError, match="symmetric"):
+        b_neighbor_edges(frame, 1, "literal")
+
+
+def test_window_wraps_across_the_boundary_and_is_open():
+    frame = Frame.from_arrays([[0.2, 0.2], [9.9, 9.9], [5, 5], [1.5, 0]], ["A", "B", "A", "B"], [10, 10])
+    w = window(frame, 2.0, center=(0, 0))
+    assert w.n_particles == 2 and not w.periodic
+    np.testing.assert_allclose(sorted(w.positions[:, 0]), [-0.1, 0.2], atol=1e-6)
+    # A window centred anywhere else, in the user's (0..L) coordinates.
+    w2 = window(frame, 1.0, center=(15.0, 5.0))  # 15 is 5 modulo 10
+    assert w2.n_particles == 1 and w2.types.tolist() == [0]
+
+
+def test_window_neighbours_stay_inside_the_window():
+    side = 20.0
+    pos, names = random_mixture(480, side, 4)
+    frame = Frame.from_arrays(pos, names, [side, side])
+    w = window(frame, 6.0, center=(10.0, 10.0))
+    qi, pj, d = knn(w, 2)
+    # Open boundaries: distances are plain Euclidean within the window.
+    direct = np.hypot(*(w.positions[qi] - w.positions[pj]).T)
+    np.testing.assert_allclose(d, direct, rtol=1e-5)
+    expected = knn_lists(np.hypot(*(w.positions[:, None, :] - w.positions[None, :, :]).transpose(2, 0, 1)), 2)
+    assert [sorted(pj[qi == i].tolist()) for i in range(w.n_particles)] == [sorted(map(int, e)) for e in expected]
+
+
+@pytest.mark.parametrize("side", [0, -1, 10.5, np.nan, "big"])
+def test_bad_window_sides_are_refused(side):
+    frame = Frame.from_arrays([[0, 0], [1, 1], [2, 2]], ["A", "B", "A"], [10, 10])
+    with pytest.raises(InputError, match="window"):
+        window(frame, side)
