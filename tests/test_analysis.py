@@ -1,0 +1,129 @@
+"""MDAnalysis faces: per-frame results equal the core, every backend gives the same bits."""
+
+import MDAnalysis as mda
+import numpy as np
+import pytest
+
+from mda_glassml.analysis import BNeighborMetrics, PartialRDF
+from mda_glassml.frames import Frame, InputError
+from mda_glassml.metrics import b_neighbor_metrics
+from mda_glassml.rdf import partial_rdfs
+
+pytestmark = pytest.mark.filterwarnings("ignore:Reader has no dt information")
+
+
+def test_bneighbor_results_equal_the_core_frame_by_frame(random_gsd):
+    u = mda.Universe(random_gsd)
+    res = BNeighborMetrics(u.atoms, k=3, definition="directed").run(step=2).results
+    assert res.frames.tolist() == [0, 2, 4, 6]
+    for i, ts in enumerate(u.trajectory[::2]):
+        m = b_neighbor_metrics(Frame.from_atomgroup(u.atoms), k=3, definition="directed")
+        assert res.n_components[i] == m.n_components
+        assert res.n_bb_edges[i] == m.n_bb_edges
+        assert res.n_isolated_a[i] == m.n_isolated_a
+        assert res.isolated_a_per_particle[i] == pytest.approx(m.n_isolated_a / 300)
+
+
+@pytest.mark.parametrize("backend", ["multiprocessing", "dask"])
+def test_bneighbor_backends_are_bit_identical(random_gsd, backend):
+    u = mda.Universe(random_gsd)
+    serial = BNeighborMetrics(u.atoms, window=9.0, window_center=(3, 3)).run().results
+    parallel = BNeighborMetrics(u.atoms, window=9.0, window_center=(3, 3)).run(backend=backend, n_workers=2).results
+    assert set(serial.keys()) == set(parallel.keys())
+    for key in serial.keys():
+        np.testing.assert_array_equal(serial[key], parallel[key], err_msg=key)
+    assert np.all(serial.n_particles < 300)  # the window really cut
+
+
+@pytest.mark.parametrize("backend", ["multiprocessing", "dask"])
+def test_rdf_backends_are_bit_identical(random_gsd, backend):
+    u = mda.Universe(random_gsd)
+    serial = PartialRDF(u.atoms, r_max=4.0, n_bins=20).run(start=1).results
+    parallel = PartialRDF(u.atoms, r_max=4.0, n_bins=20).run(start=1, backend=backend, n_workers=2).results
+    np.testing.assert_array_equal(serial.rdf_by_frame, parallel.rdf_by_frame)
+    for pair in ("AA", "AB", "BB", "all"):
+        np.testing.assert_array_equal(serial.rdf[pair], parallel.rdf[pair])
+
+
+def test_rdf_is_the_mean_of_the_frames(random_gsd):
+    u = mda.Universe(random_gsd)
+    res = PartialRDF(u.atoms, r_max=4.0, n_bins=20).run(frames=[1, 4]).results
+    per_frame = []
+    for ts in u.trajectory[[1, 4]]:
+        bins, g = partial_rdfs(Frame.from_atomgroup(u.atoms), 4.0, 20)
+        per_frame.append(g["AB"])
+    np.testing.assert_allclose(res.bins, bins)
+    np.testing.assert_allclose(res.rdf.AB, np.mean(per_frame, axis=0))
+    assert res.rdf["AB"] is res.rdf.AB
+
+
+def test_interrdf_gives_zeros_in_2d_but_ours_does_not(random_gsd):
+    from MDAnalysis.analysis.rdf import InterRDF
+
+    u = mda.Universe(random_gsd)
+    a, b = u.select_atoms("type A"), u.select_atoms("type B")
+    theirs = InterRDF(a, b, range=(0, 4), nbins=20).run(stop=2).results.rdf
+    ours = PartialRDF(u.atoms, r_max=4.0, n_bins=20).run(stop=2).results.rdf.AB
+    assert not np.any(theirs)
+    assert ours[-5:].mean() == pytest.approx(1, abs=0.15)
+
+
+def test_lammps_dump_with_numeric_types(tmp_path, random_gsd):
+    # A LAMMPS "atom" dump (scaled coordinates, types 1/2), read by MDAnalysis.
+    u = mda.Universe(random_gsd)
+    lines = []
+    for ts in u.trajectory[:3]:
+        side = ts.dimensions[0]
+        lines += ["ITEM: TIMESTEP", str(ts.frame * 1000), "ITEM: NUMBER OF ATOMS", str(u.atoms.n_atoms),
+                  "ITEM: BOX BOUNDS pp pp pp", f"0 {side}", f"0 {side}", "-0.5 0.5", "ITEM: ATOMS id type xs ys zs"]
+        scaled = (u.atoms.positions[:, :2] % side) / side
+        for i, (t, (x, y)) in enumerate(zip(u.atoms.types, scaled)):
+            lines.append(f"{i + 1} {1 if t == 'A' else 2} {x:.7f} {y:.7f} 0.5")
+    dump = tmp_path / "run.lammpstrj"
+    dump.write_text("\n".join(lines) + "\n")
+    lmp = mda.Universe(str(dump), format="LAMMPSDUMP", topology_format="LAMMPSDUMP")
+    assert sorted(set(lmp.atoms.types)) == ["1", "2"]
+    with pytest.raises(InputError, match="'1', '2'"):
+        BNeighborMetrics(lmp.atoms)
+    from_dump = BNeighborMetrics(lmp.atoms, a_type="1", b_type="2").run().results
+    from_gsd = BNeighborMetrics(u.atoms).run(stop=3).results
+    np.testing.assert_array_equal(from_dump.n_components, from_gsd.n_components)
+    np.testing.assert_array_equal(from_dump.n_bb_edges, from_gsd.n_bb_edges)
+
+
+def test_faces_refuse_bad_input_before_running(random_gsd):
+    u = mda.Universe(random_gsd)
+    with pytest.raises(InputError, match="k=300"):
+        BNeighborMetrics(u.atoms, k=300)
+    with pytest.raises(InputError, match="definition"):
+        BNeighborMetrics(u.atoms, definition="other")
+    with pytest.raises(InputError, match="window side"):
+        BNeighborMetrics(u.atoms, window=100.0)
+    with pytest.raises(InputError, match="half the box"):
+        PartialRDF(u.atoms, r_max=10.0)
+    with pytest.raises(InputError, match="empty"):
+        PartialRDF(u.select_atoms("type Q"))
+
+
+def test_example_glass_has_a_sharper_first_peak(example_universe):
+    u = example_universe
+    liquid = PartialRDF(u.atoms, r_max=4.0, n_bins=160).run(stop=1).results.rdf
+    glass = PartialRDF(u.atoms, r_max=4.0, n_bins=160).run(start=-1).results.rdf
+    assert glass.AA.max() > liquid.AA.max() * 1.3
+    assert glass.all[-20:].mean() == pytest.approx(1, abs=0.05)
+
+
+def test_example_metrics_fall_with_temperature(example_universe):
+    from mda_glassml.trajectory import logged_temperature
+
+    u = example_universe
+    res = BNeighborMetrics(u.atoms).run().results
+    temperature = logged_temperature(u)
+    assert temperature[0] == pytest.approx(2.0) and temperature[-1] == pytest.approx(0.05)
+    # Thermal frames: over the whole cooling run every count falls clearly (Figure 10's trend).
+    for key in ("n_components", "n_bb_edges", "n_isolated_a"):
+        values = res[key].astype(float)
+        hot, cold = values[:4].mean(), values[-4:].mean()
+        assert cold < 0.5 * hot, key
+        rho = np.corrcoef(temperature, values)[0, 1]
+        assert rho > 0.8, (key, rho)

@@ -1,0 +1,87 @@
+"""The mda-glassml command: outputs, messages, and failing before work."""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mda_glassml.cli import main
+
+
+def read_csv(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_metrics_writes_table_and_plot_against_temperature(random_gsd, tmp_path, capsys):
+    out, plot = tmp_path / "m.csv", tmp_path / "m.png"
+    assert main(["metrics", random_gsd, "--out", str(out), "--plot", str(plot), "--k", "3"]) == 0
+    rows = read_csv(out)
+    assert len(rows) == 8
+    assert list(rows[0])[:3] == ["frame", "time", "temperature"]
+    assert float(rows[0]["temperature"]) == pytest.approx(2.0)
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    printed = capsys.readouterr().out
+    assert "n_bb_edges" in printed
+    # The same numbers as the analysis class.
+    import MDAnalysis as mda
+
+    from mda_glassml.analysis import BNeighborMetrics
+
+    res = BNeighborMetrics(mda.Universe(random_gsd).atoms, k=3).run().results
+    assert [int(r["n_bb_edges"]) for r in rows] == res.n_bb_edges.tolist()
+
+
+def test_rdf_writes_table_and_plot(random_gsd, tmp_path):
+    out, plot = tmp_path / "g.csv", tmp_path / "g.svg"
+    assert main(["rdf", random_gsd, "--r-max", "4", "--bins", "40", "--out", str(out), "--plot", str(plot),
+                 "--backend", "multiprocessing", "--workers", "2", "--quiet"]) == 0
+    rows = read_csv(out)
+    assert len(rows) == 40 and list(rows[0]) == ["r", "g_AA", "g_AB", "g_BB", "g_all"]
+    assert "<svg" in plot.read_text()[:500]
+
+
+def test_unwritable_output_fails_before_any_work(random_gsd, tmp_path, capsys):
+    assert main(["metrics", random_gsd, "--out", str(tmp_path / "no" / "such" / "dir.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "Traceback" not in err
+    assert main(["metrics", random_gsd, "--plot", str(tmp_path / "plot.xyz")]) == 2
+    assert "unknown image type" in capsys.readouterr().err
+
+
+def test_missing_file_and_wrong_types_are_one_line_errors(random_gsd, tmp_path, capsys):
+    assert main(["metrics", str(tmp_path / "missing.gsd")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["metrics", random_gsd, "--a-type", "1", "--b-type", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "'1', '2' not present" in err and "'A', 'B'" in err
+    junk = tmp_path / "junk.gsd"
+    junk.write_text("not a trajectory")
+    assert main(["metrics", str(junk)]) == 2
+    assert "could not read" in capsys.readouterr().err
+
+
+def test_no_output_is_left_half_written(random_gsd, tmp_path):
+    out = tmp_path / "m.csv"
+    out.write_text("previous results\n")
+    # k too large fails during validation: the old file must survive untouched.
+    assert main(["metrics", random_gsd, "--k", "500", "--out", str(out)]) == 2
+    assert out.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.csv"]
+
+
+def test_example_is_used_when_no_trajectory_is_given(tmp_path, capsys):
+    out = tmp_path / "m.csv"
+    assert main(["metrics", "--out", str(out)]) == 0
+    assert "bundled example" in capsys.readouterr().err
+    rows = read_csv(out)
+    assert len(rows) == 21
+    temperature = np.array([float(r["temperature"]) for r in rows])
+    assert temperature[0] == pytest.approx(2.0) and temperature[-1] == pytest.approx(0.05)
+
+
+def test_console_script_runs():
+    done = subprocess.run([sys.executable, "-m", "mda_glassml.cli", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and "mda-glassml" in done.stdout
