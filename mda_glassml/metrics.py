@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .frames import A, B, Frame
@@ -120,13 +120,15 @@ def graph_counts(edges: np.ndarray, types: np.ndarray) -> BNeighborResult:
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     degree = np.bincount(edges.ravel(), minlength=n)
     isolated = degree == 0
-    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    graph = csr_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    n_labels, labels = connected_components(graph, directed=False)
     # Each isolated particle is a component of its own for scipy; they do not count.
-    component = np.full(n, -1, dtype=np.int64)
-    if (~isolated).any():
-        _, component[~isolated] = np.unique(labels[~isolated], return_inverse=True)
-    n_components = int(component.max() + 1) if n else 0
+    # Renumber the others 0..C-1 in scipy's order (a lookup table: no sort needed).
+    used = np.zeros(n_labels, dtype=bool)
+    used[labels[~isolated]] = True
+    renumber = np.cumsum(used) - 1
+    component = np.where(isolated, -1, renumber[labels])
+    n_components = int(used.sum())
     bb = (types[edges[:, 0]] == B) & (types[edges[:, 1]] == B)
     return BNeighborResult(
         n_particles=n,
