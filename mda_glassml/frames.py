@@ -303,14 +303,9 @@ class Frame:
         if particles.N == 0 or particles.position is None:
             raise InputError(f"no particles{_where(frame)} in the GSD frame.")
         names = np.asarray(particles.types)[np.asarray(particles.typeid)]
-        box = snapshot.configuration.box
-        if getattr(snapshot.configuration, "dimensions", 2) == 3 and box[2] > 0:
-            z = np.asarray(particles.position)[:, 2]
-            if np.ptp(z) > 0:
-                raise InputError(
-                    f"the GSD frame{_where(frame)} is 3D; mda_glassml supports only 2D systems so far."
-                )
-        return cls.from_arrays(particles.position, names, {"hoomd": box}, a_type, b_type, frame)
+        # 3D frames are refused by from_arrays (z not constant), whatever the box says.
+        box = {"hoomd": snapshot.configuration.box}
+        return cls.from_arrays(particles.position, names, box, a_type, b_type, frame)
 
 
 class AtomGroupFrames:

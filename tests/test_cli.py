@@ -79,7 +79,7 @@ def test_example_is_used_when_no_trajectory_is_given(tmp_path, capsys):
     rows = read_csv(out)
     assert len(rows) == 21
     temperature = np.array([float(r["temperature"]) for r in rows])
-    assert temperature[0] == pytest.approx(2.0) and temperature[-1] == pytest.approx(0.05)
+    assert temperature[0] == pytest.approx(1.99025) and temperature[-1] == pytest.approx(0.05)
 
 
 def test_console_script_runs():

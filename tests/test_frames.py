@@ -164,3 +164,17 @@ def test_frames_are_plain_values():
     f = Frame.from_arrays([[0, 0], [1, 1]], ["A", "B"], freud.Box.square(10))
     assert f.box.Lx == 10 and f.periodic
 
+
+
+def test_3d_gsd_frame_is_refused():
+    import gsd.hoomd
+
+    f = gsd.hoomd.Frame()
+    f.particles.N = 3
+    f.particles.types = ["A", "B"]
+    f.particles.typeid = [0, 1, 0]
+    f.particles.position = [[0, 0, 0], [1, 1, 1], [2, 2, -1]]
+    f.configuration.box = [10, 10, 10, 0, 0, 0]
+    f.configuration.dimensions = 3
+    with pytest.raises(InputError, match="only 2D"):
+        Frame.from_gsd(f, frame=0)
