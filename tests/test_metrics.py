@@ -1,6 +1,5 @@
 """B-neighbor metrics: hand-worked answers, brute force, invariances, real data."""
 
-import MDAnalysis as mda
 import numpy as np
 import pytest
 
