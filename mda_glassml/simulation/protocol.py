@@ -37,6 +37,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..frames import InputError
+
 __all__ = [
     "FAST_STEPS",
     "SLOW_STEPS",
@@ -44,6 +46,7 @@ __all__ = [
     "FireSettings",
     "CoolingProtocol",
     "lattice_start",
+    "make_protocol",
 ]
 
 #: The paper's fast cooling: 2e5 steps from T = 2.0 to T = 0.05 (Tg about 0.39).
@@ -79,20 +82,20 @@ class KAModel:
         for name in ("types", "masses", "lj_aa", "lj_ab", "lj_bb"):
             value = getattr(self, name)
             if len(value) != 2:
-                raise ValueError(f"KAModel.{name} must have exactly 2 entries, got {value!r}")
+                raise InputError(f"KAModel.{name} must have exactly 2 entries, got {value!r}")
             object.__setattr__(self, name, tuple(value))
         if self.types[0] == self.types[1]:
-            raise ValueError(f"KAModel.types must be two distinct names, got {self.types!r}")
+            raise InputError(f"KAModel.types must be two distinct names, got {self.types!r}")
         if not 0.0 < self.fraction_a < 1.0:
-            raise ValueError(f"KAModel.fraction_a must lie strictly between 0 and 1, got {self.fraction_a}")
+            raise InputError(f"KAModel.fraction_a must lie strictly between 0 and 1, got {self.fraction_a}")
         if any(m <= 0 for m in self.masses):
-            raise ValueError(f"KAModel.masses must be positive, got {self.masses}")
+            raise InputError(f"KAModel.masses must be positive, got {self.masses}")
         for name in ("lj_aa", "lj_ab", "lj_bb"):
             eps, sigma = getattr(self, name)
             if eps <= 0 or sigma <= 0:
-                raise ValueError(f"KAModel.{name} = (epsilon, sigma) must both be positive, got {(eps, sigma)}")
+                raise InputError(f"KAModel.{name} = (epsilon, sigma) must both be positive, got {(eps, sigma)}")
         if self.cutoff_factor <= 1.0:
-            raise ValueError(
+            raise InputError(
                 f"KAModel.cutoff_factor must exceed 1 (the cut must lie beyond the repulsive core), "
                 f"got {self.cutoff_factor}"
             )
@@ -107,7 +110,7 @@ class KAModel:
             frozenset((tb,)): self.lj_bb,
         }
         if key not in table:
-            raise ValueError(f"unknown type pair ({a!r}, {b!r}); types are {self.types}")
+            raise InputError(f"unknown type pair ({a!r}, {b!r}); types are {self.types}")
         eps, sigma = table[key]
         return eps, sigma, self.cutoff_factor * sigma
 
@@ -156,11 +159,11 @@ class FireSettings:
 
     def __post_init__(self) -> None:
         if self.etol < 0 or self.ftol < 0:
-            raise ValueError(f"FIRE tolerances must be >= 0, got etol={self.etol}, ftol={self.ftol}")
+            raise InputError(f"FIRE tolerances must be >= 0, got etol={self.etol}, ftol={self.ftol}")
         if self.etol == 0 and self.ftol == 0:
-            raise ValueError("FIRE needs etol > 0 or ftol > 0, otherwise it only stops at max_iter")
+            raise InputError("FIRE needs etol > 0 or ftol > 0, otherwise it only stops at max_iter")
         if self.max_iter < 1 or self.max_eval < 1:
-            raise ValueError(f"FIRE max_iter and max_eval must be >= 1, got {self.max_iter}, {self.max_eval}")
+            raise InputError(f"FIRE max_iter and max_eval must be >= 1, got {self.max_iter}, {self.max_eval}")
 
 
 # Appendix A: the lattice start is minimised with at most 1000 iterations and
@@ -185,6 +188,24 @@ class CoolingProtocol:
 
     Use :meth:`fast` / :meth:`slow` for the paper's two rates, or give any
     ``n_steps`` that ``n_records`` divides.
+
+    With ``melt_steps > 0`` the run starts with a melt: velocities at
+    ``t_melt``, ``melt_steps`` steps at constant ``t_melt``, then the set
+    point jumps to ``t_start`` and the ramp begins (record ``k`` then falls
+    ``melt_steps + k * n_steps / n_records`` steps after the velocities are
+    drawn). An equilibrium liquid at temperature T is the special case
+    ``t_start == t_end == T`` after a melt: see :meth:`hold`. With
+    ``melt_steps = 0`` (the paper's cooling) the velocities are drawn at
+    ``t_start`` and ``t_melt`` is unused.
+
+    Examples
+    --------
+    >>> p = CoolingProtocol.fast(n_particles=4320)
+    >>> p.box_length, round(float(p.record_temperatures()[149]), 5)
+    (60.0, 0.54725)
+    >>> liquid = CoolingProtocol.hold(0.547, 300_000, n_records=3)
+    >>> liquid.record_steps().tolist(), liquid.record_temperatures().tolist()
+    ([10000, 110000, 210000, 310000], [0.547, 0.547, 0.547, 0.547])
     """
 
     n_particles: int = 4320
@@ -197,6 +218,8 @@ class CoolingProtocol:
     n_records: int = 200
     seed: int = 1
     zero_momentum: bool = True
+    melt_steps: int = 0
+    t_melt: float = 2.0
     model: KAModel = field(default_factory=KAModel)
     start_fire: FireSettings = _START_FIRE
     is_fire: FireSettings = _IS_FIRE
@@ -206,50 +229,56 @@ class CoolingProtocol:
         def _int(name: str) -> int:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise ValueError(f"CoolingProtocol.{name} must be an integer, got {value!r}")
+                raise InputError(f"CoolingProtocol.{name} must be an integer, got {value!r}")
             return int(value)
 
         n = _int("n_particles")
         if n < 2:
-            raise ValueError(f"CoolingProtocol.n_particles must be at least 2, got {n}")
+            raise InputError(f"CoolingProtocol.n_particles must be at least 2, got {n}")
         if self.model.n_b(n) < 1 or self.model.n_a(n) < 1:
-            raise ValueError(
+            raise InputError(
                 f"n_particles = {n} with fraction_a = {self.model.fraction_a} leaves no particle of one type; "
                 "use more particles"
             )
         if not self.density > 0:
-            raise ValueError(f"CoolingProtocol.density must be positive, got {self.density}")
+            raise InputError(f"CoolingProtocol.density must be positive, got {self.density}")
         if not self.dt > 0:
-            raise ValueError(f"CoolingProtocol.dt must be positive, got {self.dt}")
+            raise InputError(f"CoolingProtocol.dt must be positive, got {self.dt}")
         if not self.tdamp > 0:
-            raise ValueError(f"CoolingProtocol.tdamp (Nosé–Hoover damping time) must be positive, got {self.tdamp}")
+            raise InputError(f"CoolingProtocol.tdamp (Nosé–Hoover damping time) must be positive, got {self.tdamp}")
         if not (self.t_start > 0 and self.t_end > 0):
-            raise ValueError(
+            raise InputError(
                 f"temperatures must be positive, got t_start={self.t_start}, t_end={self.t_end}"
             )
         if self.t_end > self.t_start:
-            raise ValueError(
+            raise InputError(
                 f"a cooling protocol needs t_end <= t_start, got t_start={self.t_start}, t_end={self.t_end}"
             )
+        melt = _int("melt_steps")
+        if melt < 0:
+            raise InputError(f"CoolingProtocol.melt_steps must be >= 0, got {melt}")
+        if melt and not self.t_melt > 0:
+            raise InputError(f"CoolingProtocol.t_melt must be positive, got {self.t_melt}")
         steps = _int("n_steps")
         records = _int("n_records")
         if records < 1:
-            raise ValueError(f"CoolingProtocol.n_records must be at least 1, got {records}")
+            raise InputError(f"CoolingProtocol.n_records must be at least 1, got {records}")
         if steps < 1:
-            raise ValueError(f"CoolingProtocol.n_steps must be a positive number of steps, got {steps}")
+            raise InputError(f"CoolingProtocol.n_steps must be a positive number of steps, got {steps}")
         if steps % records:
-            raise ValueError(
+            raise InputError(
                 f"n_steps = {steps} is not divisible by n_records = {records}: records must fall on whole "
                 f"steps; pick n_steps as a multiple of {records} (e.g. {records * max(1, round(steps / records))})"
             )
         seed = _int("seed")
         if not _SEED_MIN <= seed <= _SEED_MAX:
-            raise ValueError(
+            raise InputError(
                 f"CoolingProtocol.seed must be in [{_SEED_MIN}, {_SEED_MAX}] (valid for both LAMMPS and "
                 f"HOOMD-blue), got {seed}"
             )
         # Store plain ints (numpy integers would leak into to_dict/JSON).
-        for name, value in (("n_particles", n), ("n_steps", steps), ("n_records", records), ("seed", seed)):
+        for name, value in (("n_particles", n), ("n_steps", steps), ("n_records", records), ("seed", seed),
+                            ("melt_steps", melt)):
             object.__setattr__(self, name, value)
 
     @classmethod
@@ -261,6 +290,30 @@ class CoolingProtocol:
     def slow(cls, **kwargs: Any) -> "CoolingProtocol":
         """The paper's slow rate (2e7 steps); other fields from ``kwargs``."""
         return cls(n_steps=SLOW_STEPS, **kwargs)
+
+    @classmethod
+    def hold(cls, temperature: float, hold_steps: int, melt_steps: int = 10_000, t_melt: float = 2.0,
+             n_records: int = 1, **kwargs: Any) -> "CoolingProtocol":
+        """An equilibrium liquid: melt at ``t_melt``, quench to ``temperature``, hold ``hold_steps``.
+
+        The records are spread over the hold (the last at its end). Liquids
+        quenched from T = 2 to T = 0.547 reach their inherent-structure energy
+        plateau after about 2e5 steps (1000 time units); hold at least that.
+        The default melt, 1e4 steps (50 time units) at T = 2, is many
+        structural relaxation times of the hot liquid.
+        """
+        return cls(t_start=temperature, t_end=temperature, n_steps=hold_steps, n_records=n_records,
+                   melt_steps=melt_steps, t_melt=t_melt, **kwargs)
+
+    @property
+    def is_hold(self) -> bool:
+        """True for an equilibrium-liquid protocol (constant set point after a melt)."""
+        return self.melt_steps > 0 and self.t_start == self.t_end
+
+    @property
+    def total_steps(self) -> int:
+        """All MD steps of one run: the melt plus the ramp."""
+        return self.melt_steps + self.n_steps
 
     # -- derived quantities ---------------------------------------------------
     @property
@@ -284,8 +337,11 @@ class CoolingProtocol:
         return self.n_steps // self.n_records
 
     def record_steps(self) -> np.ndarray:
-        """Step of every record ``k = 0..n_records`` (int64, length ``n_records + 1``)."""
-        return np.arange(self.n_records + 1, dtype=np.int64) * self.steps_per_record
+        """Step of every record ``k = 0..n_records`` (int64, length ``n_records + 1``).
+
+        Counted from the drawing of the velocities, so the melt (if any) comes first.
+        """
+        return self.melt_steps + np.arange(self.n_records + 1, dtype=np.int64) * self.steps_per_record
 
     def record_temperatures(self) -> np.ndarray:
         """Set-point temperature of every record ``k = 0..n_records`` (float64).
@@ -297,10 +353,12 @@ class CoolingProtocol:
         return self.t_start + (self.t_end - self.t_start) * k / self.n_records
 
     def temperature_at_step(self, step: int) -> float:
-        """The linear set point after ``step`` steps (what the thermostat targets)."""
-        if not 0 <= step <= self.n_steps:
-            raise ValueError(f"step must be in [0, {self.n_steps}], got {step}")
-        return self.t_start + (self.t_end - self.t_start) * step / self.n_steps
+        """The set point after ``step`` steps (what the thermostat targets; melt first, then the ramp)."""
+        if not 0 <= step <= self.total_steps:
+            raise InputError(f"step must be in [0, {self.total_steps}], got {step}")
+        if step < self.melt_steps:
+            return self.t_melt
+        return self.t_start + (self.t_end - self.t_start) * (step - self.melt_steps) / self.n_steps
 
     # -- serialisation (for run manifests) -------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -315,7 +373,7 @@ class CoolingProtocol:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown CoolingProtocol fields: {sorted(unknown)}; known: {sorted(known)}")
+            raise InputError(f"unknown CoolingProtocol fields: {sorted(unknown)}; known: {sorted(known)}")
         kwargs = dict(data)
         if "model" in kwargs and not isinstance(kwargs["model"], KAModel):
             kwargs["model"] = _from_mapping(KAModel, kwargs["model"])
@@ -329,7 +387,7 @@ def _from_mapping(kind: type, data: Mapping[str, Any]) -> Any:
     known = {f.name for f in fields(kind)}
     unknown = set(data) - known
     if unknown:
-        raise ValueError(f"unknown {kind.__name__} fields: {sorted(unknown)}; known: {sorted(known)}")
+        raise InputError(f"unknown {kind.__name__} fields: {sorted(unknown)}; known: {sorted(known)}")
     return kind(**data)
 
 
@@ -361,3 +419,32 @@ def lattice_start(protocol: CoolingProtocol) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(protocol.seed)
     typeid[rng.permutation(n)[: protocol.n_b]] = 1
     return positions, typeid
+
+
+def make_protocol(
+    n_particles: int = 4320,
+    density: float = 1.2,
+    steps: int | None = None,
+    hold_temperature: float | None = None,
+    hold_steps: int | None = None,
+    melt_steps: int = 10_000,
+    hold_records: int = 1,
+) -> CoolingProtocol:
+    """The protocol that command-line options describe (shared by ``mda-glassml simulate`` and ``hoomd_scripts/``).
+
+    A cooling run (``steps`` from T = 2 to 0.05, default the fast rate) or,
+    with ``hold_temperature``, an equilibrium liquid (:meth:`CoolingProtocol.hold`,
+    ``hold_steps`` default 3e5).
+
+    >>> make_protocol(hold_temperature=0.547).is_hold
+    True
+    """
+    common = {"n_particles": n_particles, "density": density}
+    if hold_temperature is not None:
+        if steps is not None:
+            raise InputError("--steps sets a cooling run; for a hold use --hold-steps")
+        return CoolingProtocol.hold(hold_temperature, 300_000 if hold_steps is None else hold_steps,
+                                    melt_steps=melt_steps, n_records=hold_records, **common)
+    if hold_steps is not None:
+        raise InputError("--hold-steps needs --hold-temperature")
+    return CoolingProtocol(n_steps=FAST_STEPS if steps is None else steps, **common)

@@ -1,0 +1,94 @@
+"""``mda-glassml simulate`` and ``mda-glassml build-datasets``: runs, restarts and clear errors."""
+
+import json
+import re
+
+import pytest
+
+from mda_glassml.cli import main
+
+lammps_engine = pytest.importorskip("mda_glassml.simulation.lammps")
+if not lammps_engine.lammps_available():
+    pytest.skip('LAMMPS cannot be loaded (pip install "mda-glassml[lammps]")', allow_module_level=True)
+pytest.importorskip("dask.distributed")
+
+TINY = ["--particles", "64", "--steps", "200", "--records", "1,25,107,149,160,200", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "camp"
+    assert main(["simulate", "--out", str(out), "--n-trajectories", "2", "--seed", "3", *TINY]) == 0
+    return out
+
+
+def test_simulate_writes_a_campaign(campaign):
+    desc = json.loads((campaign / "campaign.json").read_text())
+    assert desc["protocol"]["n_particles"] == 64 and desc["campaign_seed"] == 3
+    assert desc["records"] == [1, 25, 107, 149, 160, 200]
+    assert sorted(p.name for p in campaign.glob("traj_*")) == [
+        "traj_0000.gsd", "traj_0000.json", "traj_0000_is.gsd", "traj_0001.gsd", "traj_0001.json", "traj_0001_is.gsd"]
+
+
+def test_rerun_skips_and_reports(campaign, capsys):
+    assert main(["simulate", "--out", str(campaign), "--n-trajectories", "2", "--seed", "3",
+                 *[a for a in TINY if a != "--quiet"]]) == 0
+    assert "2 already complete, 0 run" in capsys.readouterr().out
+
+
+def test_build_datasets_from_cli(campaign, tmp_path, capsys):
+    assert main(["build-datasets", "--cooling", str(campaign), "--out", str(tmp_path)]) == 0
+    assert "dataset5_is" in capsys.readouterr().out
+    assert (tmp_path / "dataset3.csv").exists() and not (tmp_path / "dataset6.csv").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--particles", "80"], "different campaign.*n_particles"),
+    (["--seed", "4"], "different campaign.*campaign_seed"),
+])
+def test_refuses_to_mix(campaign, capsys, args, message):
+    base = ["simulate", "--out", str(campaign), "--n-trajectories", "3", "--seed", "3", *TINY]
+    for flag, value in zip(args[::2], args[1::2]):
+        base[base.index(flag) + 1] = value
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert re.search(message, err)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--engine", "gromacs"], "unknown engine"),
+    (["--particles", "1"], "at least 2"),
+    (["--steps", "-200"], "positive number of steps"),
+    (["--steps", "250"], "not divisible"),
+    (["--density", "0"], "density must be positive"),
+    (["--n-trajectories", "0"], "n_trajectories must be a positive"),
+    (["--records", "1,x"], "comma-separated"),
+    (["--records", "300"], "record indices"),
+    (["--hold-steps", "100"], "--hold-steps needs --hold-temperature"),
+    (["--hold-temperature", "0.5", "--steps", "200"], "for a hold use --hold-steps"),
+    (["--hold-temperature", "0.5", "--hold-steps", "-5"], "positive number of steps"),
+    (["--workers", "0"], "workers must be a positive"),
+])
+def test_simulate_bad_input(tmp_path, capsys, args, message):
+    argv = ["simulate", "--out", str(tmp_path / "x"), "--n-trajectories", "1", "--quiet", *args]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_hoomd_missing(tmp_path, capsys):
+    from mda_glassml.simulation.hoomd_engine import hoomd_available
+
+    if hoomd_available():
+        pytest.skip("HOOMD-blue is installed")
+    assert main(["simulate", "--engine", "hoomd", "--out", str(tmp_path / "h"), "--n-trajectories", "1"]) == 2
+    assert "conda-forge" in capsys.readouterr().err
+
+
+def test_build_datasets_bad_input(tmp_path, capsys):
+    assert main(["build-datasets", "--out", str(tmp_path)]) == 2
+    assert "nothing to build" in capsys.readouterr().err
+    assert main(["build-datasets", "--out", str(tmp_path), "--cooling", str(tmp_path / "nope")]) == 2
+    assert "not a campaign folder" in capsys.readouterr().err

@@ -1,0 +1,59 @@
+"""Tg from two linear regimes of the inherent-structure energy curve."""
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from mda_glassml.frames import InputError
+from mda_glassml.simulation.tg import fit_tg, hinge_fit
+
+T = np.linspace(0.05, 1.0, 18)
+
+
+def curve(tg=0.39, s_glass=0.01, s_liquid=0.09, e_g=-3.86):
+    return np.where(T < tg, e_g + s_glass * (T - tg), e_g + s_liquid * (T - tg))
+
+
+@pytest.mark.parametrize("tg", [0.3, 0.39, 0.55])
+def test_exact_hinge_recovered(tg):
+    e_g, s_glass, s_liquid, fitted = hinge_fit(T, curve(tg))
+    assert fitted == pytest.approx(tg, abs=1e-6)
+    assert (e_g, s_glass, s_liquid) == pytest.approx((-3.86, 0.01, 0.09), abs=1e-6)
+
+
+def test_bootstrap_uncertainty_shrinks_with_more_runs():
+    rng = np.random.default_rng(1)
+    few = fit_tg(T, curve() + rng.normal(0, 0.003, (3, T.size)), n_bootstrap=300)
+    many = fit_tg(T, curve() + rng.normal(0, 0.003, (30, T.size)), n_bootstrap=300)
+    assert abs(many.tg - 0.39) < 3 * many.tg_err + 0.01
+    assert many.tg_err < few.tg_err
+    assert few.bootstrap_tg.shape == (300,)
+    np.testing.assert_allclose(many.predict([many.tg]), [many.energy_at_tg])
+
+
+def test_single_trajectory_has_no_error_bar_and_order_does_not_matter():
+    fit = fit_tg(T[::-1], curve()[::-1])
+    assert np.isnan(fit.tg_err) and fit.n_trajectories == 1
+    assert fit.tg == pytest.approx(0.39, abs=1e-6)
+    assert np.all(np.diff(fit.temperatures) > 0)
+
+
+def test_t_max_drops_hot_records():
+    fit = fit_tg(T, curve(), t_max=0.8)
+    assert fit.temperatures.max() <= 0.8
+
+
+def test_figure_without_pyplot():
+    fig = fit_tg(T, curve() + np.random.default_rng(0).normal(0, 0.002, (4, T.size)), n_bootstrap=50).figure()
+    assert isinstance(fig, Figure) and fig.canvas.manager is None  # not registered with pyplot
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any(label.startswith("Tg = ") for label in labels)
+
+
+def test_bad_input():
+    with pytest.raises(InputError, match="at least 5"):
+        hinge_fit([0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4])
+    with pytest.raises(InputError, match="shape"):
+        fit_tg(T, np.zeros((2, T.size + 1)))
+    with pytest.raises(InputError, match="finite"):
+        fit_tg(T, np.full(T.size, np.nan))

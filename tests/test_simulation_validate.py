@@ -1,0 +1,116 @@
+"""The CI-scale physics check, and its outputs read by MDAnalysis, freud and the dataset builder."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from mda_glassml.frames import InputError
+from mda_glassml.simulation import CoolingProtocol
+
+lammps_engine = pytest.importorskip("mda_glassml.simulation.lammps")
+if not lammps_engine.lammps_available():
+    pytest.skip('LAMMPS cannot be loaded (pip install "mda-glassml[lammps]")', allow_module_level=True)
+pytest.importorskip("dask.distributed")
+gsd_hoomd = pytest.importorskip("gsd.hoomd")
+
+from mda_glassml.simulation import validate  # noqa: E402
+from mda_glassml.simulation.campaign import Campaign, run_campaign  # noqa: E402
+from mda_glassml.simulation.datasets import DATASET_LIQUID_RECORDS, build_datasets, read_manifest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cooling(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cooling")
+    status = validate.main(["--quick", "--out", str(d), "--quiet"])
+    return d, status
+
+
+@pytest.fixture(scope="module")
+def liquids(tmp_path_factory):
+    d = tmp_path_factory.mktemp("liquids")
+    protocol = CoolingProtocol.hold(0.547, 4000, melt_steps=1000, n_records=2, n_particles=256)
+    run_campaign(d, protocol, 3, campaign_seed=9, progress=False)
+    return d
+
+
+def test_quick_validation_passes_trend_checks(cooling):
+    folder, status = cooling
+    result = json.loads((folder / "validation.json").read_text())
+    assert status == 0 and result["passed"], result["checks"]
+    assert set(result["checks"]) == {"IS energy falls with T", "IS energy flattens below Tg",
+                                     "glass A-A peak higher than liquid's"}
+    assert result["mean_is_energy"][-1] < result["mean_is_energy"][0]
+    assert (folder / "tg.png").stat().st_size > 0
+
+
+def test_outputs_load_in_mdanalysis_and_freud(cooling):
+    import freud
+    import MDAnalysis as mda
+
+    from mda_glassml.frames import Frame
+    from mda_glassml.trajectory import logged_temperature
+
+    folder, _ = cooling
+    campaign = Campaign.open(folder)
+    thermal, inherent, _ = campaign.paths(0)
+    for path in (thermal, inherent):
+        u = mda.Universe(str(path))
+        assert u.atoms.n_atoms == 256 and u.trajectory.n_frames == len(campaign.records)
+        np.testing.assert_allclose(logged_temperature(u),
+                                   campaign.protocol.record_temperatures()[list(campaign.records)])
+        u.trajectory[-1]
+        frame = Frame.from_atomgroup(u.atoms)
+        assert frame.n_b == campaign.protocol.n_b
+        rdf = freud.density.RDF(bins=50, r_max=3.0)
+        rdf.compute((frame.box, frame.points3d))
+        assert rdf.rdf.max() > 1.5
+
+
+def test_builder_reads_campaigns(cooling, liquids, tmp_path):
+    folder, _ = cooling
+    summary = build_datasets(tmp_path, cooling=folder, liquids=liquids, sigmas=1e6)
+    assert sorted(summary["datasets"]) == sorted([f"dataset{d}{s}" for d in range(1, 7) for s in ("", "_is")])
+    temps = CoolingProtocol().record_temperatures()
+    for d in range(1, 7):
+        for suffix in ("", "_is"):
+            rows = read_manifest(tmp_path / f"dataset{d}{suffix}.csv")
+            assert sorted(r.label for r in rows) == [0, 0, 0, 1, 1, 1]
+            for r in rows:
+                assert r.file.endswith("_is.gsd") == (suffix == "_is")
+                with gsd_hoomd.open(r.file) as traj:
+                    log = traj[r.frame].log
+                assert log["mda_glassml/temperature"][0] == pytest.approx(r.temperature)
+                if suffix == "_is":
+                    assert log["mda_glassml/is_energy"][0] == pytest.approx(r.is_energy)
+            liquid_t = {r.temperature for r in rows if r.label == 0}
+            assert liquid_t == ({temps[DATASET_LIQUID_RECORDS[d]]} if d <= 5 else {0.547})
+            if d <= 5:  # each run gives one liquid and one glass: the grouping column says which
+                groups = {}
+                for r in rows:
+                    groups.setdefault(r.trajectory, []).append(r.label)
+                assert all(sorted(v) == [0, 1] for v in groups.values())
+    with open(tmp_path / "dataset1.csv") as fh:
+        assert next(csv.reader(fh)) == ["file", "frame", "label", "temperature", "is_energy", "trajectory"]
+    match = summary["dataset6_energy_match"]
+    assert match["n_liquids"] == 3 and match["n_glasses"] == 3 and match["agrees"]
+
+
+def test_dataset6_refused_when_energies_differ(cooling, liquids, tmp_path):
+    folder, _ = cooling
+    with pytest.raises(InputError, match="not energy-matched.*liquids .* glasses"):
+        build_datasets(tmp_path, cooling=folder, liquids=liquids, datasets=[6], sigmas=0.0)
+    assert not list(tmp_path.glob("dataset6*"))
+
+
+def test_builder_names_missing_records(liquids, tmp_path):
+    with pytest.raises(InputError, match="not a cooling campaign"):
+        build_datasets(tmp_path / "out", cooling=liquids)
+    c = tmp_path / "c"
+    run_campaign(c, CoolingProtocol(n_particles=64, n_steps=200, n_records=200), 1, records=[1, 200],
+                 progress=False)
+    with pytest.raises(InputError, match=r"k = 25 .*--records datasets"):
+        build_datasets(tmp_path / "out", cooling=c)
+    with pytest.raises(InputError, match="numbered 1 to 6"):
+        build_datasets(tmp_path / "out", cooling=c, datasets=[7])
