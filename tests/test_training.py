@@ -1,0 +1,179 @@
+"""The training harness: grouped splits, schedule, learning a real task, determinism, resume, nested CV."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from mda_glassml.frames import InputError
+from mda_glassml.models.dmpnn import DMPNN
+from mda_glassml.models.featurize import Featurizer
+from mda_glassml.training.crossval import nested_cv
+from mda_glassml.training.data import LabelledFrames, group_split, outer_folds
+from mda_glassml.training.loop import GraphTask, TrainConfig, fit, learning_rate, predict_logits, scores
+
+WINDOW = 9.0  # about 97 particles of a 256-particle (side 14.6) configuration
+
+
+@pytest.fixture(scope="module")
+def data(ka_dataset1):
+    torch.set_num_threads(1)
+    return LabelledFrames.from_manifest(ka_dataset1)
+
+
+# -- splits ----------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(5))
+def test_grouped_splits_never_share_a_trajectory(seed):
+    rng = np.random.default_rng(seed)
+    groups = np.repeat([f"t{i}" for i in range(40)], rng.integers(1, 4, size=40))
+    parts = group_split(groups, (0.8, 0.1, 0.1), seed=seed)
+    assert sorted(np.concatenate(parts).tolist()) == list(range(len(groups)))
+    sets = [set(groups[p]) for p in parts]
+    assert not (sets[0] & sets[1]) and not (sets[0] & sets[2]) and not (sets[1] & sets[2])
+    assert abs(len(parts[0]) / len(groups) - 0.8) < 0.1
+    folds = outer_folds(groups, n_folds=3, seed=seed)
+    tests = [set(te) for _, te in folds]
+    assert not (tests[0] & tests[1]) and not (tests[0] & tests[2]) and not (tests[1] & tests[2])
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+        assert abs(len(test) / len(groups) - 0.2) < 0.08
+
+
+def test_split_bad_input():
+    with pytest.raises(InputError, match="sum to 1"):
+        group_split(["a", "b"], (0.5, 0.6))
+    with pytest.raises(InputError, match="add trajectories"):
+        group_split(["a", "a", "b"], (0.8, 0.1, 0.1))
+    with pytest.raises(InputError, match="add trajectories"):
+        outer_folds(["a", "b", "c"])
+
+
+def test_learning_rate_schedule():
+    cfg = TrainConfig(epochs=5)
+    lr = [learning_rate(s, 10, cfg) for s in range(50)]
+    np.testing.assert_allclose(lr[0], 1e-4)
+    np.testing.assert_allclose(lr[10], 5.5e-4)
+    np.testing.assert_allclose(lr[20], 1e-3)
+    np.testing.assert_allclose(lr[49], 1e-4)
+    assert all(a < b for a, b in zip(lr[:20], lr[1:21])) and all(a > b for a, b in zip(lr[20:49], lr[21:50]))
+    ratios = np.array(lr[21:50]) / np.array(lr[20:49])
+    np.testing.assert_allclose(ratios, ratios[0])  # exponential
+
+
+def test_scores_use_sklearn_conventions():
+    auc, acc = scores([0, 1, 0, 1], [-50.0, 60.0, -70.0, 80.0])
+    assert (auc, acc) == (1.0, 1.0)
+    assert np.isnan(scores([1, 1], [0.3, 0.5])[0])
+
+
+# -- training on real data -------------------------------------------------
+def make(data, seed=0, epochs=6, hidden=32):
+    train_idx, val_idx, test_idx = group_split(data.groups, (0.6, 0.2, 0.2), seed=seed)
+    feat = Featurizer(k=2)
+    task = GraphTask(feat, data.subset(train_idx), data.subset(val_idx), window=WINDOW, seed=seed,
+                     windows_per_frame=12)
+    torch.manual_seed(seed)
+    model = DMPNN(feat.node_dim, feat.edge_dim, hidden=hidden, depth=3)
+    cfg = TrainConfig(epochs=epochs, batch_size=8, seed=seed, progress=False)
+    return model, task, cfg, data.subset(test_idx)
+
+
+def test_learns_a_real_task_and_scores_held_out_trajectories(data):
+    model, task, cfg, test = make(data)
+    result = fit(model, task, cfg)
+    assert len(result.history) == cfg.epochs and result.best_val_auc >= 0.95
+    samples = task.samples(test, seed=99)
+    auc, acc = scores(task.labels(samples), predict_logits(model, samples, task.collate))
+    assert auc >= 0.95 and acc >= 0.8, (auc, acc)
+
+
+def test_same_seed_same_model(data):
+    runs = []
+    for _ in range(2):
+        model, task, cfg, _ = make(data, epochs=2, hidden=16)
+        runs.append((fit(model, task, cfg).history, model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    for k, v in runs[0][1].items():
+        assert torch.equal(v, runs[1][1][k])
+
+
+def test_killed_and_resumed_equals_unbroken(data, tmp_path):
+    model, task, cfg, _ = make(data, epochs=3, hidden=16)
+    unbroken = fit(model, task, cfg)
+    reference = {k: v.clone() for k, v in model.state_dict().items()}
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_first(epoch, record):
+        if epoch == 0:
+            raise Killed
+
+    ckpt = tmp_path / "run.ckpt"
+    model, task, cfg, _ = make(data, epochs=3, hidden=16)
+    with pytest.raises(Killed):
+        fit(model, task, cfg, checkpoint=ckpt, on_epoch_end=kill_after_first)
+    model, task, cfg, _ = make(data, epochs=3, hidden=16)  # a fresh process would rebuild everything
+    resumed = fit(model, task, cfg, checkpoint=ckpt, resume=True)
+    assert resumed.history == unbroken.history and resumed.best_epoch == unbroken.best_epoch
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, reference[k])
+
+    with pytest.raises(InputError, match="other settings"):
+        fit(model, task, TrainConfig(epochs=4, batch_size=8, progress=False), checkpoint=ckpt, resume=True)
+    ckpt.write_bytes(b"garbage")
+    with pytest.raises(InputError, match="cannot read the checkpoint"):
+        fit(model, task, cfg, checkpoint=ckpt, resume=True)
+
+
+# -- bad data --------------------------------------------------------------
+def test_one_class_and_missing_files(data, ka_dataset1, tmp_path):
+    liquids = data.subset(np.flatnonzero(data.labels == 0))
+    with pytest.raises(InputError, match="liquids only"):
+        GraphTask(Featurizer(), liquids, None, window=WINDOW)
+    manifest = tmp_path / "moved.csv"
+    manifest.write_text(ka_dataset1.read_text())  # the relative paths now point nowhere
+    with pytest.raises(InputError, match="missing file"):
+        LabelledFrames.from_manifest(manifest)
+    with pytest.raises(InputError, match="no manifest"):
+        LabelledFrames.from_manifest(tmp_path / "none.csv")
+
+
+# -- nested cross-validation -------------------------------------------------
+TINY_SPACE = {"k": (2, 3, 1), "window": 0.15, "hidden": (16, 32, 16), "depth": (2, 3, 1), "dropout": 0.0,
+              "ffn_layers": 1, "batch_size": 8}
+
+
+def test_nested_cv_selects_on_validation_and_resumes(data, tmp_path, monkeypatch):
+    import mda_glassml.training.crossval as cv
+
+    seen = []
+    real_fit = cv.fit
+
+    def spy(model, task, config, **kw):
+        seen.append({tuple(g) for g in task.train.groups} | set(task.val.groups))
+        return real_fit(model, task, config, **kw)
+
+    monkeypatch.setattr(cv, "fit", spy)
+    cfg = TrainConfig(progress=False)
+    result = nested_cv(data, space=TINY_SPACE, n_evals=2, epochs=2, final_epochs=3, config=cfg, out_dir=tmp_path)
+    assert len(result.folds) == 3
+    folds = outer_folds(data.groups, n_folds=3, seed=cfg.seed)
+    # 2 evaluations + 1 final fit per fold; none of them ever saw a test trajectory.
+    assert len(seen) == 9
+    for i, (_, test) in enumerate(folds):
+        test_groups = set(data.groups[test])
+        for used in seen[3 * i:3 * i + 3]:
+            assert not used & test_groups
+    for f in result.folds:
+        assert len(f.trials) == 2 and 0.0 <= f.test_auc <= 1.0
+        assert f.inner_val_auc == pytest.approx(f.inner_val_auc)
+        assert (tmp_path / f"fold{f.fold}" / "trials.pkl").is_file()
+        assert (tmp_path / f"fold{f.fold}" / "model.pt").is_file()
+    saved = json.loads((tmp_path / "crossval.json").read_text())
+    assert saved["auc"][0] == pytest.approx(result.auc[0])
+
+    seen.clear()  # a second call reads the finished folds back
+    again = nested_cv(data, space=TINY_SPACE, n_evals=2, epochs=2, final_epochs=3, config=cfg, out_dir=tmp_path)
+    assert not seen and again.auc == result.auc
