@@ -14,6 +14,11 @@ Subcommands adapt the command line to the analyses and hold no science:
 ``mda-glassml build-datasets --cooling DIR [--liquids DIR] --out DIR``
     The paper's six labelled datasets as manifests (see
     :mod:`mda_glassml.simulation.datasets`).
+``mda-glassml train --manifest CSV --out DIR``
+    Train a classifier on a dataset (grouped train/validation/test split);
+    writes a model bundle, its card and a plot of the training curves.
+``mda-glassml crossval --manifest CSV --out DIR``
+    Nested cross-validation with hyperopt's TPE (resumable).
 
 With no TRAJECTORY they run on the bundled example (a 2D Kob–Andersen
 cooling run) and say so.
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sys
 import tempfile
@@ -108,7 +114,7 @@ def _add_trajectory_args(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mda-glassml", description="Structure metrics for 2D glass formers (mda_glassml)."
+        prog="mda-glassml", description="Structure metrics, simulations and classifiers for 2D glass formers (mda_glassml)."
     )
     from . import __version__
 
@@ -168,7 +174,51 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--sigmas", type=float, default=2.0,
                    help="dataset 6 needs |mean liquid - mean glass| <= SIGMAS combined standard errors (default 2)")
     b.add_argument("--quiet", action="store_true")
+
+    t = sub.add_parser("train", help="train a classifier on a labelled dataset",
+                       description="Train a classifier on a dataset manifest (build-datasets), split by trajectory "
+                                   "into train/validation/test; resumes from OUT/checkpoint.pt if it exists.")
+    _add_training_args(t)
+    t.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
+    t.add_argument("--k", type=int, default=2, help="nearest neighbours (default 2)")
+    t.add_argument("--window", type=float, default=0.2,
+                   help="window side as a fraction of the paper's box side 60 (default 0.2 = 12 length units)")
+    t.add_argument("--hidden", type=int, default=300, help="hidden size (default 300)")
+    t.add_argument("--depth", type=int, default=3, help="message passing depth (default 3)")
+    t.add_argument("--dropout", type=float, default=0.0, help="dropout (default 0)")
+    t.add_argument("--ffn-layers", type=int, default=2, help="feed-forward layers (default 2)")
+    t.add_argument("--batch-size", type=int, default=50, help="batch size (default 50)")
+    t.add_argument("--windows-per-frame", type=int, default=1,
+                   help="random windows drawn from each configuration per epoch (default 1, as the paper)")
+    t.add_argument("--plot", default=None, help="image of the training curves (default OUT/training.png)")
+
+    c = sub.add_parser("crossval", help="nested cross-validation with hyperopt TPE",
+                       description="The paper's nested cross-validation: 3 grouped outer folds, TPE over Table 2's "
+                                   "space on an inner split, selection on validation only. Resumable.")
+    _add_training_args(c)
+    c.add_argument("--evals", type=int, default=15, help="TPE evaluations per fold (default 15)")
+    c.add_argument("--epochs", type=int, default=10, help="epochs per evaluation (default 10)")
+    c.add_argument("--final-epochs", type=int, default=None, help="epochs of the retrained model (default --epochs)")
+    c.add_argument("--folds", type=int, default=3, help="outer folds (default 3)")
+    c.add_argument("--space", default=None,
+                   help='JSON overriding parts of the search space (Table 2), e.g. '
+                        '\'{"hidden": [300, 1200, 100], "window": 0.2}\': [low, high, step] or a fixed value')
+    c.add_argument("--workers", type=int, default=1, help="run the folds on this many local dask workers")
+    c.add_argument("--scheduler", default=None, help="address of a running dask scheduler to use instead")
     return parser
+
+
+def _add_training_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--manifest", required=True, help="dataset manifest (CSV from build-datasets)")
+    p.add_argument("--out", required=True, help="output folder (created)")
+    p.add_argument("--model", default="dmpnn", choices=("dmpnn",), help="model (default dmpnn)")
+    p.add_argument("--featurization", default="invariant", choices=("invariant", "paper"),
+                   help="node/edge features (default invariant)")
+    p.add_argument("--a-type", default="A", help="type name of the large particles (default A)")
+    p.add_argument("--b-type", default="B", help="type name of the small particles (default B)")
+    p.add_argument("--seed", type=int, default=0, help="seed of splits, windows and weights (default 0)")
+    p.add_argument("--device", default="cpu", help="torch device (default cpu; cuda for a GPU)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _int_list(text: str, what: str) -> list[int]:
@@ -211,6 +261,74 @@ def _build_datasets(args) -> None:
         if "dataset6_energy_match" in summary:
             print("dataset 6 energy match: " + summary["dataset6_energy_match"]["text"])
         print(f"wrote manifests and datasets.json to {args.out}", file=sys.stderr)
+
+
+def _check_folder(path: str) -> None:
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--out {path} is a file; give a folder.")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not target.exists() and not (parent.is_dir() and os.access(parent, os.W_OK)):
+        raise UsageError(f"cannot create --out {path}: folder {parent} is missing or not writable.")
+
+
+def _train(args) -> None:
+    from .plots import training_figure
+    from .training.data import LabelledFrames
+    from .training.loop import TrainConfig
+    from .training.pipeline import train_model
+
+    _check_folder(args.out)
+    plot = args.plot or str(Path(args.out) / "training.png")
+    if args.plot:
+        _check_output(args.plot, "plot")
+    data = LabelledFrames.from_manifest(args.manifest, args.a_type, args.b_type)
+    params = {"k": args.k, "window": args.window, "hidden": args.hidden, "depth": args.depth,
+              "dropout": args.dropout, "ffn_layers": args.ffn_layers, "batch_size": args.batch_size}
+    config = TrainConfig(epochs=args.epochs, seed=args.seed, device=args.device, progress=not args.quiet)
+    card = train_model(data, args.out, model=args.model, params=params, config=config, source=args.manifest,
+                       mode=args.featurization, windows_per_frame=args.windows_per_frame)
+    Path(plot).parent.mkdir(parents=True, exist_ok=True)
+    _save_figure(training_figure(card["training"]["history"], title=f"{args.model} on {Path(args.manifest).name}"),
+                 plot)
+    if not args.quiet:
+        sc = card["scores"]
+        print(f"best epoch {card['training']['best_epoch'] + 1}: validation AUC {sc['validation_auc']:.4f}; "
+              f"test AUC {sc['test_auc']:.4f}, accuracy {sc['test_accuracy']:.4f} "
+              f"({sc['test_samples']} held-out samples)")
+        print(f"wrote {Path(args.out) / 'model.pt'}, card.json and {plot}", file=sys.stderr)
+
+
+def _crossval(args) -> None:
+    from .training.crossval import PAPER_SPACE, nested_cv
+    from .training.data import LabelledFrames
+    from .training.loop import TrainConfig
+    from .training.pipeline import BUILDERS
+
+    _check_folder(args.out)
+    data = LabelledFrames.from_manifest(args.manifest, args.a_type, args.b_type)
+    config = TrainConfig(seed=args.seed, device=args.device, progress=not args.quiet)
+    builder = BUILDERS[args.model]
+    space = dict(PAPER_SPACE)
+    if args.space:
+        try:
+            overrides = json.loads(args.space)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--space is not valid JSON ({exc}).") from None
+        unknown = set(overrides) - set(PAPER_SPACE)
+        if unknown:
+            raise UsageError(f"--space names unknown hyperparameters {sorted(unknown)}; known: {sorted(PAPER_SPACE)}.")
+        space.update({k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
+    if args.featurization != "invariant":
+        import functools
+
+        builder = functools.partial(builder, mode=args.featurization)
+    result = nested_cv(data, builder=builder, space=space, n_evals=args.evals, epochs=args.epochs, final_epochs=args.final_epochs,
+                       n_folds=args.folds, config=config, out_dir=args.out, n_workers=args.workers,
+                       scheduler=args.scheduler)
+    print(result.summary())
+    if not args.quiet:
+        print(f"wrote {Path(args.out) / 'crossval.json'}", file=sys.stderr)
 
 
 def _universe(args) -> Any:
@@ -302,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # GSD and LAMMPS dumps carry no time step; MDAnalysis warns on every run.
             warnings.filterwarnings("ignore", message="Reader has no dt information")
             {"metrics": _metrics, "rdf": _rdf, "simulate": _simulate,
-             "build-datasets": _build_datasets}[args.command](args)
+             "build-datasets": _build_datasets, "train": _train, "crossval": _crossval}[args.command](args)
     except (InputError, FileNotFoundError) as err:
         print(f"mda-glassml {args.command}: error: {err}", file=sys.stderr)
         return 2

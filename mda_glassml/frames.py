@@ -175,6 +175,11 @@ class Frame:
     index: int | None = None
     type_names: tuple[str, str] = field(default=("A", "B"))
 
+    def __reduce__(self):
+        # freud boxes do not pickle; rebuild from the box's parameters (dask, multiprocessing).
+        return (_rebuild_frame, (self.positions, self.types, self.box.to_dict(), self.periodic, self.index,
+                                 self.type_names))
+
     @property
     def n_particles(self) -> int:
         return len(self.positions)
@@ -306,6 +311,10 @@ class Frame:
         # 3D frames are refused by from_arrays (z not constant), whatever the box says.
         box = {"hoomd": snapshot.configuration.box}
         return cls.from_arrays(particles.position, names, box, a_type, b_type, frame)
+
+
+def _rebuild_frame(positions, types, box, periodic, index, type_names) -> Frame:
+    return Frame(positions, types, freud.Box.from_box(box), periodic, index, type_names)
 
 
 class AtomGroupFrames:

@@ -1,4 +1,4 @@
-"""Figures: the B-neighbor metrics along a trajectory and partial RDFs.
+"""Figures: the B-neighbor metrics along a trajectory, partial RDFs, training curves.
 
 Built on :class:`matplotlib.figure.Figure` directly (no pyplot), so they work
 headless and never touch a GUI backend.
@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["metrics_figure", "rdf_figure"]
+__all__ = ["metrics_figure", "rdf_figure", "training_figure"]
 
 _METRICS = (
     ("n_components", "connected components"),
@@ -57,4 +57,30 @@ def rdf_figure(bins: np.ndarray, rdf: Mapping[str, np.ndarray], names: tuple[str
     ax.set_xlabel("r")
     ax.set_ylabel("g(r)")
     ax.legend()
+    return fig
+
+
+def training_figure(history: Sequence[Mapping[str, float]], title: str | None = None) -> Figure:
+    """Training loss, validation loss and validation AUC per epoch (a training run's ``history``).
+
+    >>> fig = training_figure([{"epoch": 0, "loss": 0.7, "val_loss": 0.6, "val_auc": 0.8},
+    ...                        {"epoch": 1, "loss": 0.4, "val_loss": 0.5, "val_auc": 0.9}])
+    >>> len(fig.axes)
+    2
+    """
+    fig = Figure(figsize=(8, 3.2), layout="constrained")
+    ax_loss, ax_auc = fig.subplots(1, 2, sharex=True)
+    epochs = [h["epoch"] + 1 for h in history]
+    ax_loss.plot(epochs, [h["loss"] for h in history], "o-", ms=3, label="training")
+    if history and "val_loss" in history[0]:
+        ax_loss.plot(epochs, [h["val_loss"] for h in history], "o-", ms=3, label="validation")
+        ax_auc.plot(epochs, [h["val_auc"] for h in history], "o-", ms=3, color="C1")
+    ax_loss.set_ylabel("binary cross-entropy")
+    ax_loss.legend()
+    ax_auc.set_ylabel("validation AUC")
+    for ax in (ax_loss, ax_auc):
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
     return fig

@@ -201,3 +201,21 @@ def test_bundle_loading_never_unpickles_objects(tmp_path, capsys):
     with pytest.raises(InputError, match="not a readable model bundle"):
         load_bundle(tmp_path / "evil.pt")
     assert "must never run" not in capsys.readouterr().out
+
+
+def test_attention_per_graph_feeds_the_attention_graph():
+    from mda_glassml.attention import attention_graph
+
+    feat = Featurizer(k=2)
+    model = model_for(feat)
+    windows = [window(frame_of(s), 9.0) for s in range(3)]
+    graphs = [feat.graph(w) for w in windows]
+    batch = Batch.from_data_list(graphs)
+    batch.x, batch.edge_attr = batch.x.double(), batch.edge_attr.double()
+    per_graph = model.attention_per_graph(batch)
+    assert len(per_graph) == 3
+    for g, w, (edges, alpha) in zip(graphs, windows, per_graph):
+        assert edges.tolist() == g.edge_index.tolist()  # local indices, the graph's own order
+        assert abs(alpha.sum() - 1) < 1e-12
+        result = attention_graph(edges, alpha, w.types, cut=0.0)  # rescaled weights are >= 0.1: every edge
+        assert result.n_particles == w.n_particles and result.n_components >= 1

@@ -177,3 +177,11 @@ def test_nested_cv_selects_on_validation_and_resumes(data, tmp_path, monkeypatch
     seen.clear()  # a second call reads the finished folds back
     again = nested_cv(data, space=TINY_SPACE, n_evals=2, epochs=2, final_epochs=3, config=cfg, out_dir=tmp_path)
     assert not seen and again.auc == result.auc
+
+
+def test_nested_cv_folds_on_dask_equal_serial(data, tmp_path):
+    cfg = TrainConfig(progress=False)
+    kw = dict(space=TINY_SPACE, n_evals=1, epochs=1, config=cfg)
+    serial = nested_cv(data, out_dir=tmp_path / "serial", **kw)
+    on_dask = nested_cv(data, out_dir=tmp_path / "dask", n_workers=2, **kw)
+    assert [f.__dict__ for f in on_dask.folds] == [f.__dict__ for f in serial.folds]

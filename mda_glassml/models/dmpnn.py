@@ -92,15 +92,16 @@ class DMPNNConfig:
 class DMPNN(nn.Module):
     """D-MPNN with per-graph edge self-attention; ``forward(batch)`` gives one logit per graph.
 
+    The input is a PyG ``Batch`` of :class:`~mda_glassml.models.featurize.GlassGraph`
+    (``x``, ``edge_index``, ``edge_attr``, ``rev_index``, ``batch``).
+
     Parameters
     ----------
     node_dim, edge_dim : int
         Feature sizes (from :class:`~mda_glassml.models.featurize.Featurizer`).
-    hidden, depth, dropout, ffn_layers, ffn_hidden, attention, readout
-        See :class:`DMPNNConfig`.
-
-    The input is a PyG ``Batch`` of :class:`~mda_glassml.models.featurize.GlassGraph`
-    (``x``, ``edge_index``, ``edge_attr``, ``rev_index``, ``batch``).
+    **kwargs
+        ``hidden``, ``depth``, ``dropout``, ``ffn_layers``, ``ffn_hidden``,
+        ``attention``, ``readout``: see :class:`DMPNNConfig`.
     """
 
     def __init__(self, node_dim: int, edge_dim: int, **kwargs: Any) -> None:
@@ -183,6 +184,26 @@ class DMPNN(nn.Module):
             raise InputError("depth 1 has no message passing step, hence no attention weights.")
         _, alpha = self.encode(batch)
         return alpha
+
+    def attention_per_graph(self, batch: Any) -> list[tuple[Any, Any]]:
+        """Per graph of ``batch``: its directed edges in local particle indices (2, E_g) and their weights.
+
+        The form :func:`mda_glassml.attention.attention_graph` takes (numpy arrays).
+        """
+        alpha = self.attention_weights(batch).cpu()
+        edge_index = batch.edge_index.cpu()
+        node_graph = _node_graph(batch, batch.x.size(0), torch.device("cpu")).cpu()
+        edge_graph = node_graph[edge_index[0]]
+        first_node = torch.zeros(int(node_graph.max()) + 2, dtype=torch.long)
+        first_node[1:] = torch.cumsum(torch.bincount(node_graph, minlength=int(node_graph.max()) + 1), 0)
+        order = torch.argsort(edge_graph, stable=True)
+        bounds = torch.cumsum(torch.bincount(edge_graph, minlength=len(first_node) - 1), 0).tolist()
+        out, start = [], 0
+        for g, stop in enumerate(bounds):
+            idx = order[start:stop]
+            out.append(((edge_index[:, idx] - first_node[g]).numpy(), alpha[idx].numpy()))
+            start = stop
+        return out
 
 
 def _node_graph(batch: Any, n_nodes: int, device: torch.device) -> torch.Tensor:

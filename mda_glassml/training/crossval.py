@@ -190,6 +190,15 @@ def _run_fold(fold: int, data: LabelledFrames, train_idx: np.ndarray, test_idx: 
     return result
 
 
+def _run_fold_on_worker(*args: Any) -> FoldResult:
+    import torch  # noqa: PLC0415
+
+    # One thread per worker, as the cluster was sized: no oversubscription, and the same
+    # arithmetic (hence the same numbers) as a single-threaded serial run.
+    torch.set_num_threads(1)
+    return _run_fold(*args)
+
+
 def nested_cv(data: LabelledFrames, builder: Builder = dmpnn_builder, space: dict[str, Any] | None = None,
               n_evals: int = 15, epochs: int = 10, final_epochs: int | None = None, n_folds: int = 3,
               config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None,
@@ -233,7 +242,7 @@ def nested_cv(data: LabelledFrames, builder: Builder = dmpnn_builder, space: dic
         try:
             with Client(scheduler or cluster) as client:
                 quiet = [a[:7] + (replace(a[7], progress=False),) + a[8:] for a in args]
-                results = client.gather([client.submit(_run_fold, *a, pure=False) for a in quiet])
+                results = client.gather([client.submit(_run_fold_on_worker, *a, pure=False) for a in quiet])
         finally:
             if cluster is not None:
                 cluster.close()

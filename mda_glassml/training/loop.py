@@ -164,7 +164,7 @@ def scores(labels: np.ndarray, logits: np.ndarray) -> tuple[float, float]:
     """(AUC, accuracy at P(glass) = 0.5) from logits, with scikit-learn; AUC is NaN with one class only.
 
     >>> scores([0, 0, 1, 1], [-2.0, 0.5, 0.1, 3.0])
-    (0.75, 0.5)
+    (0.75, 0.75)
     """
     from sklearn.metrics import accuracy_score, roc_auc_score  # noqa: PLC0415
 
@@ -274,6 +274,8 @@ def fit(model: torch.nn.Module, task: Task, config: TrainConfig, checkpoint: str
             loss = torch.nn.functional.binary_cross_entropy_with_logits(model(batch), y)
             if config.l2:
                 loss = loss + config.l2 * _l2_penalty(model)
+            if hasattr(model, "regularization"):  # a model's own term of its loss (the CNN's L2)
+                loss = loss + model.regularization()
             loss.backward()
             optimizer.step()
             losses.append(loss.item())

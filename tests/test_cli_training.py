@@ -1,0 +1,67 @@
+"""``mda-glassml train`` and ``crossval`` on a real tiny dataset, and their errors."""
+
+import json
+
+import pytest
+
+from mda_glassml.cli import main
+from mda_glassml.models.bundle import load_bundle
+
+TINY = ["--hidden", "16", "--depth", "2", "--window", "0.15", "--batch-size", "8", "--quiet"]
+
+
+def test_train_writes_bundle_card_and_plot_and_resumes(ka_dataset1, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--manifest", str(ka_dataset1), "--out", str(out), "--epochs", "2",
+                 "--windows-per-frame", "4", *TINY]) == 0
+    assert "test AUC" not in capsys.readouterr().out  # --quiet
+    card = json.loads((out / "card.json").read_text())
+    assert card["data"]["n_trajectories"] == 10 and card["hyperparameters"]["hidden"] == 16
+    assert len(card["training"]["history"]) == 2 and 0 <= card["scores"]["test_auc"] <= 1
+    bundle = load_bundle(out / "model.pt")
+    assert bundle.card == card and bundle.featurizer.k == 2
+    assert (out / "training.png").stat().st_size > 1000
+    # Same command again: resumes from the finished checkpoint, same result.
+    assert main(["train", "--manifest", str(ka_dataset1), "--out", str(out), "--epochs", "2",
+                 "--windows-per-frame", "4", *TINY]) == 0
+    assert json.loads((out / "card.json").read_text())["scores"] == card["scores"]
+    # Other settings on the same checkpoint are refused, not mixed.
+    assert main(["train", "--manifest", str(ka_dataset1), "--out", str(out), "--epochs", "3",
+                 "--windows-per-frame", "4", *TINY]) == 2
+    assert "other settings" in capsys.readouterr().err
+
+
+def test_crossval_command(ka_dataset1, tmp_path, capsys):
+    out = tmp_path / "cv"
+    assert main(["crossval", "--manifest", str(ka_dataset1), "--out", str(out), "--evals", "1", "--epochs", "1",
+                 "--space", '{"hidden": [16, 32, 16], "window": 0.15, "batch_size": 8}', "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "outer test AUC" in printed and printed.count("fold ") == 3
+    assert json.loads((out / "crossval.json").read_text())["folds"][0]["trials"]
+
+
+def test_crossval_space_errors(ka_dataset1, tmp_path, capsys):
+    base = ["crossval", "--manifest", str(ka_dataset1), "--out", str(tmp_path / "cv"), "--quiet"]
+    assert main([*base, "--space", "{bad"]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert main([*base, "--space", '{"width": 3}']) == 2
+    assert "unknown hyperparameters" in capsys.readouterr().err
+    assert main([*base, "--evals", "1", "--epochs", "1"]) == 2  # Table 2's windows exceed this small box
+    assert "no larger than the box" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--manifest", "missing.csv"], "no manifest"),
+    (["--manifest", "{manifest}", "--k", "0"], "k must be"),
+])
+def test_train_errors(argv, message, ka_dataset1, tmp_path, capsys):
+    argv = [a.replace("{manifest}", str(ka_dataset1)) for a in argv]
+    assert main(["train", "--out", str(tmp_path / "o"), *argv, "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_train_out_must_be_a_folder(ka_dataset1, tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["train", "--manifest", str(ka_dataset1), "--out", str(f)]) == 2
+    assert "is a file" in capsys.readouterr().err
