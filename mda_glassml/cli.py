@@ -185,9 +185,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="window side as a fraction of the paper's box side 60 (default 0.2 = 12 length units)")
     t.add_argument("--hidden", type=int, default=300, help="hidden size (default 300)")
     t.add_argument("--depth", type=int, default=3, help="message passing depth (default 3)")
-    t.add_argument("--dropout", type=float, default=0.0, help="dropout (default 0)")
+    t.add_argument("--dropout", type=float, default=None, help="dropout (default 0; CNN 0.5)")
     t.add_argument("--ffn-layers", type=int, default=2, help="feed-forward layers (default 2)")
-    t.add_argument("--batch-size", type=int, default=50, help="batch size (default 50)")
+    t.add_argument("--batch-size", type=int, default=None, help="batch size (default 50; CNN 10)")
     t.add_argument("--windows-per-frame", type=int, default=1,
                    help="random windows drawn from each configuration per epoch (default 1, as the paper)")
     t.add_argument("--plot", default=None, help="image of the training curves (default OUT/training.png)")
@@ -211,9 +211,13 @@ def _parser() -> argparse.ArgumentParser:
 def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--manifest", required=True, help="dataset manifest (CSV from build-datasets)")
     p.add_argument("--out", required=True, help="output folder (created)")
-    p.add_argument("--model", default="dmpnn", choices=("dmpnn",), help="model (default dmpnn)")
+    p.add_argument("--model", default="dmpnn", choices=("dmpnn", "cnn"),
+                   help="dmpnn (graph network, default) or cnn (images of whole configurations)")
     p.add_argument("--featurization", default="invariant", choices=("invariant", "paper"),
-                   help="node/edge features (default invariant)")
+                   help="D-MPNN node/edge features (default invariant)")
+    p.add_argument("--variant", default="compact", choices=("compact", "paper"),
+                   help="CNN architecture (default compact, under 1 M weights; paper: 72 M)")
+    p.add_argument("--image-size", type=int, default=250, help="CNN image side in pixels (default 250)")
     p.add_argument("--a-type", default="A", help="type name of the large particles (default A)")
     p.add_argument("--b-type", default="B", help="type name of the small particles (default B)")
     p.add_argument("--seed", type=int, default=0, help="seed of splits, windows and weights (default 0)")
@@ -283,11 +287,17 @@ def _train(args) -> None:
     if args.plot:
         _check_output(args.plot, "plot")
     data = LabelledFrames.from_manifest(args.manifest, args.a_type, args.b_type)
-    params = {"k": args.k, "window": args.window, "hidden": args.hidden, "depth": args.depth,
-              "dropout": args.dropout, "ffn_layers": args.ffn_layers, "batch_size": args.batch_size}
+    given = {"dropout": args.dropout, "batch_size": args.batch_size}
+    if args.model == "dmpnn":
+        params = {"k": args.k, "window": args.window, "hidden": args.hidden, "depth": args.depth,
+                  "ffn_layers": args.ffn_layers}
+        options = {"mode": args.featurization, "windows_per_frame": args.windows_per_frame}
+    else:
+        params, options = {}, {"variant": args.variant, "image_size": args.image_size}
+    params.update({k: v for k, v in given.items() if v is not None})
     config = TrainConfig(epochs=args.epochs, seed=args.seed, device=args.device, progress=not args.quiet)
     card = train_model(data, args.out, model=args.model, params=params, config=config, source=args.manifest,
-                       mode=args.featurization, windows_per_frame=args.windows_per_frame)
+                       **options)
     Path(plot).parent.mkdir(parents=True, exist_ok=True)
     _save_figure(training_figure(card["training"]["history"], title=f"{args.model} on {Path(args.manifest).name}"),
                  plot)
@@ -300,7 +310,7 @@ def _train(args) -> None:
 
 
 def _crossval(args) -> None:
-    from .training.crossval import PAPER_SPACE, nested_cv
+    from .training.crossval import CNN_SPACE, PAPER_SPACE, nested_cv
     from .training.data import LabelledFrames
     from .training.loop import TrainConfig
     from .training.pipeline import BUILDERS
@@ -309,20 +319,23 @@ def _crossval(args) -> None:
     data = LabelledFrames.from_manifest(args.manifest, args.a_type, args.b_type)
     config = TrainConfig(seed=args.seed, device=args.device, progress=not args.quiet)
     builder = BUILDERS[args.model]
-    space = dict(PAPER_SPACE)
+    default_space = PAPER_SPACE if args.model == "dmpnn" else CNN_SPACE
+    space = dict(default_space)
     if args.space:
         try:
             overrides = json.loads(args.space)
         except json.JSONDecodeError as exc:
             raise UsageError(f"--space is not valid JSON ({exc}).") from None
-        unknown = set(overrides) - set(PAPER_SPACE)
+        unknown = set(overrides) - set(default_space)
         if unknown:
-            raise UsageError(f"--space names unknown hyperparameters {sorted(unknown)}; known: {sorted(PAPER_SPACE)}.")
+            raise UsageError(f"--space names unknown hyperparameters {sorted(unknown)}; known: {sorted(default_space)}.")
         space.update({k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
-    if args.featurization != "invariant":
-        import functools
+    import functools
 
+    if args.model == "dmpnn":
         builder = functools.partial(builder, mode=args.featurization)
+    else:
+        builder = functools.partial(builder, variant=args.variant, image_size=args.image_size)
     result = nested_cv(data, builder=builder, space=space, n_evals=args.evals, epochs=args.epochs, final_epochs=args.final_epochs,
                        n_folds=args.folds, config=config, out_dir=args.out, n_workers=args.workers,
                        scheduler=args.scheduler)

@@ -24,7 +24,7 @@ import numpy as np
 
 from .frames import Frame, InputError, check_k
 
-__all__ = ["DEFINITIONS", "knn", "undirected", "b_neighbor_edges", "window", "neighbor_box"]
+__all__ = ["DEFINITIONS", "knn", "undirected", "b_neighbor_edges", "window", "window_mask", "neighbor_box"]
 
 #: The two named B-neighbor graph definitions (see :mod:`mda_glassml.metrics`).
 DEFINITIONS = ("symmetric", "directed")
@@ -132,6 +132,36 @@ def b_neighbor_edges(frame: Frame, k: int = 2, definition: str = "symmetric") ->
     return undirected(i, j, frame.n_particles)
 
 
+def window_mask(frame: Frame, side: float, center: Any = None) -> np.ndarray:
+    """Which particles lie in the square window of ``side`` centred on ``center`` (periodic); bool (N,).
+
+    >>> frame = Frame.from_arrays([[0, 0], [9.5, 0], [5, 5]], ["A", "B", "A"], box=[10, 10])
+    >>> window_mask(frame, 2.0).tolist()
+    [True, True, False]
+    """
+    return _window_delta(frame, side, center)[1]
+
+
+def _window_delta(frame: Frame, side: float, center: Any) -> tuple[np.ndarray, np.ndarray]:
+    if not frame.periodic:
+        raise InputError("windows are cut from periodic frames, not from other windows.")
+    try:
+        side = float(side)
+    except (TypeError, ValueError):
+        raise InputError(f"window side must be a length, got {side!r}.") from None
+    shortest = min(frame.box.Lx, frame.box.Ly)
+    if not (np.isfinite(side) and 0 < side <= shortest):
+        raise InputError(
+            f"window side {side} must be > 0 and no larger than the box's shorter side ({shortest:.6g})."
+        )
+    c = np.zeros(3, dtype=np.float32)
+    if center is not None:
+        c[:2] = np.asarray(center, dtype=np.float64).reshape(2)
+    delta = frame.box.wrap(frame.points3d - c)[:, :2]
+    inside = np.all((delta >= -side / 2) & (delta < side / 2), axis=1)
+    return delta, inside
+
+
 def window(frame: Frame, side: float, center: Any = None) -> Frame:
     """The particles in a square window of ``side`` (length units), as an open-boundary frame.
 
@@ -155,22 +185,8 @@ def window(frame: Frame, side: float, center: Any = None) -> Frame:
     >>> w.n_particles, w.periodic
     (2, False)
     """
-    if not frame.periodic:
-        raise InputError("windows are cut from periodic frames, not from other windows.")
-    try:
-        side = float(side)
-    except (TypeError, ValueError):
-        raise InputError(f"window side must be a length, got {side!r}.") from None
-    shortest = min(frame.box.Lx, frame.box.Ly)
-    if not (np.isfinite(side) and 0 < side <= shortest):
-        raise InputError(
-            f"window side {side} must be > 0 and no larger than the box's shorter side ({shortest:.6g})."
-        )
-    c = np.zeros(3, dtype=np.float32)
-    if center is not None:
-        c[:2] = np.asarray(center, dtype=np.float64).reshape(2)
-    delta = frame.box.wrap(frame.points3d - c)[:, :2]
-    inside = np.all((delta >= -side / 2) & (delta < side / 2), axis=1)
+    delta, inside = _window_delta(frame, side, center)
+    side = float(side)
     return Frame(
         positions=np.ascontiguousarray(delta[inside], dtype=np.float32),
         types=frame.types[inside],

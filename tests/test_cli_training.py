@@ -65,3 +65,12 @@ def test_train_out_must_be_a_folder(ka_dataset1, tmp_path, capsys):
     f.write_text("x")
     assert main(["train", "--manifest", str(ka_dataset1), "--out", str(f)]) == 2
     assert "is a file" in capsys.readouterr().err
+
+
+def test_train_cnn_command(ka_dataset1, tmp_path):
+    out = tmp_path / "cnn"
+    assert main(["train", "--model", "cnn", "--manifest", str(ka_dataset1), "--out", str(out), "--epochs", "1",
+                 "--image-size", "64", "--batch-size", "4", "--quiet"]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["model"] == "cnn" and card["hyperparameters"] == {"dropout": 0.5, "batch_size": 4}
+    assert card["featurizer"]["size"] == 64 and load_bundle(out / "model.pt").kind == "cnn"

@@ -11,7 +11,8 @@ from mda_glassml.models.dmpnn import DMPNN
 from mda_glassml.models.featurize import Featurizer
 from mda_glassml.training.crossval import nested_cv
 from mda_glassml.training.data import LabelledFrames, group_split, outer_folds
-from mda_glassml.training.loop import GraphTask, TrainConfig, fit, learning_rate, predict_logits, scores
+from mda_glassml.training.loop import TrainConfig, fit, learning_rate, predict_logits, scores
+from mda_glassml.training.tasks import GraphTask
 
 WINDOW = 9.0  # about 97 particles of a 256-particle (side 14.6) configuration
 

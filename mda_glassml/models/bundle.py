@@ -2,7 +2,8 @@
 
 A bundle is one file (``torch.save``) holding only tensors and plain values:
 the format name and version, the package version that wrote it, the model
-kind and its architecture, the featurisation (or renderer) settings, a model
+kind (``"dmpnn"`` or ``"cnn"``) and its architecture, the featurisation (or
+renderer) settings, a model
 card (JSON text: data, hyperparameters, training record, scores) and the
 weights. Loading uses ``torch.load(weights_only=True)``, which refuses to
 unpickle arbitrary objects, so a bundle from an untrusted source cannot run
@@ -55,6 +56,10 @@ def _register_builtin() -> None:
     from .featurize import Featurizer  # noqa: PLC0415
 
     register_kind("dmpnn", DMPNN, Featurizer)
+    from .cnn import CNN  # noqa: PLC0415
+    from .render import Renderer  # noqa: PLC0415
+
+    register_kind("cnn", CNN, Renderer)
 
 
 @dataclass

@@ -23,7 +23,7 @@ The folds can run as dask tasks (``n_workers`` or ``scheduler``).
 
 The model is pluggable: a *builder* turns a hyperparameter dict and data
 into a model and a :class:`~mda_glassml.training.loop.Task`
-(:func:`dmpnn_builder` for the D-MPNN).
+(:func:`dmpnn_builder` for the D-MPNN, :func:`cnn_builder` for the CNN).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ from ..frames import InputError
 from .data import PAPER_BOX_SIDE, LabelledFrames, group_split, outer_folds
 from .loop import TrainConfig, fit, predict_logits, scores
 
-__all__ = ["PAPER_SPACE", "CrossValResult", "FoldResult", "nested_cv", "dmpnn_builder", "hyperopt_space"]
+__all__ = ["PAPER_SPACE", "CNN_SPACE", "CrossValResult", "FoldResult", "nested_cv", "dmpnn_builder", "cnn_builder",
+           "hyperopt_space"]
 
 #: Table 2 of the paper: (low, high, step). ``window`` is a fraction of the paper's box side (60).
 PAPER_SPACE: dict[str, tuple[float, float, float]] = {
@@ -53,6 +54,9 @@ PAPER_SPACE: dict[str, tuple[float, float, float]] = {
     "batch_size": (10, 100, 10),
 }
 _INTEGER = {"k", "hidden", "depth", "ffn_layers", "batch_size"}
+
+#: The paper's CNN search space (section II.5): dropout and batch size.
+CNN_SPACE: dict[str, tuple[float, float, float]] = {"dropout": (0.0, 0.5, 0.05), "batch_size": (10, 100, 10)}
 
 Builder = Callable[[dict[str, Any], LabelledFrames, LabelledFrames, int], tuple[Any, Any, int]]
 
@@ -86,7 +90,7 @@ def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFr
     """The D-MPNN from a hyperparameter dict (Table 2's names); returns (model, task, batch_size)."""
     from ..models.dmpnn import DMPNN  # noqa: PLC0415
     from ..models.featurize import Featurizer  # noqa: PLC0415
-    from .loop import GraphTask  # noqa: PLC0415
+    from .tasks import GraphTask  # noqa: PLC0415
 
     p = _clean(params)
     featurizer = Featurizer(mode=mode, k=p["k"], n_rbf=n_rbf)
@@ -94,6 +98,27 @@ def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFr
     model = DMPNN(featurizer.node_dim, featurizer.edge_dim, hidden=p["hidden"], depth=p["depth"],
                   dropout=p["dropout"], ffn_layers=p["ffn_layers"])
     task = GraphTask(featurizer, train, val, window=window, seed=seed, windows_per_frame=windows_per_frame)
+    return model, task, p["batch_size"]
+
+
+def cnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFrames, seed: int,
+                variant: str = "compact", image_size: int = 250, augment: bool = True):
+    """The CNN from a hyperparameter dict (``dropout``, ``batch_size``); returns (model, task, batch_size).
+
+    The renderer draws whole configurations at ``image_size``; the network's
+    input normalisation is measured on the training images.
+    """
+    import torch  # noqa: PLC0415
+
+    from ..models.cnn import CNN  # noqa: PLC0415
+    from ..models.render import Renderer  # noqa: PLC0415
+    from .tasks import ImageTask  # noqa: PLC0415
+
+    p = _clean(params)
+    task = ImageTask(Renderer(size=image_size), train, val, seed=seed, augment=augment)
+    torch.manual_seed(seed)
+    model = CNN(variant=variant, image_size=image_size, dropout=p["dropout"])
+    model.set_normalization(task.train_images)
     return model, task, p["batch_size"]
 
 

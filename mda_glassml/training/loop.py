@@ -13,7 +13,8 @@ continues exactly where a killed run stopped; a progress bar.
 What a model trains on is a :class:`Task`: it hands out the training samples
 of each epoch (fresh random windows, say), the fixed validation samples, and
 collates a list of samples into ``(inputs, labels)``. The D-MPNN's task is
-:class:`GraphTask`; the CNN brings its own.
+:class:`~mda_glassml.training.tasks.GraphTask`, the CNN's
+:class:`~mda_glassml.training.tasks.ImageTask`.
 
 Determinism: every epoch reseeds torch and numpy from ``(seed, epoch)``, so
 on a CPU a run is bit-identical for a given seed, and a resumed run equals an
@@ -32,9 +33,9 @@ import numpy as np
 import torch
 
 from ..frames import InputError
-from .data import LabelledFrames, windows
+from .data import LabelledFrames
 
-__all__ = ["TrainConfig", "TrainResult", "Task", "GraphTask", "fit", "predict", "predict_logits", "scores", "learning_rate"]
+__all__ = ["TrainConfig", "TrainResult", "Task", "fit", "predict", "predict_logits", "scores", "learning_rate"]
 
 
 @dataclass(frozen=True)
@@ -91,60 +92,6 @@ class Task(Protocol):
     def labels(self, samples: Sequence[Any]) -> np.ndarray: ...
 
     def collate(self, samples: Sequence[Any]) -> Any: ...
-
-
-class GraphTask:
-    """Graphs of (windows of) labelled frames for the D-MPNN.
-
-    Training windows are drawn afresh every epoch (seeded by ``(seed,
-    epoch)``); validation windows are drawn once, from ``seed``, so every
-    epoch and every model is validated on the same windows.
-
-    Parameters
-    ----------
-    featurizer : mda_glassml.models.featurize.Featurizer
-    train, val : LabelledFrames
-    window : float or None
-        Window side in length units (None: whole frames).
-    windows_per_frame : int
-        Windows drawn from each frame per epoch (and for validation).
-    """
-
-    def __init__(self, featurizer: Any, train: LabelledFrames, val: LabelledFrames | None,
-                 window: float | None, seed: int = 0, windows_per_frame: int = 1) -> None:
-        train.require_both_classes("the training set")
-        if val is not None:
-            val.require_both_classes("the validation set")
-        self.featurizer, self.train, self.val = featurizer, train, val
-        self.window, self.seed, self.windows_per_frame = window, seed, int(windows_per_frame)
-        self._val = None
-
-    def graphs(self, data: LabelledFrames, rng: np.random.Generator) -> list[Any]:
-        out = []
-        for _ in range(self.windows_per_frame):
-            cut = windows(data.frames, self.window, rng)
-            out += [self.featurizer.graph(f, label) for f, label in zip(cut, data.labels)]
-        return out
-
-    def train_samples(self, epoch: int) -> list[Any]:
-        return self.graphs(self.train, np.random.default_rng([self.seed, 1, epoch]))
-
-    def val_samples(self) -> list[Any]:
-        if self._val is None and self.val is not None:
-            self._val = self.samples(self.val, self.seed)
-        return self._val or []
-
-    def samples(self, data: LabelledFrames, seed: int) -> list[Any]:
-        """Fixed evaluation samples of ``data``: windows drawn from ``seed`` alone."""
-        return self.graphs(data, np.random.default_rng([seed, 2]))
-
-    def labels(self, samples: Sequence[Any]) -> np.ndarray:
-        return np.array([float(s.y) for s in samples])
-
-    def collate(self, samples: Sequence[Any]) -> Any:
-        from torch_geometric.data import Batch  # noqa: PLC0415
-
-        return Batch.from_data_list(list(samples))
 
 
 @dataclass

@@ -17,20 +17,24 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..frames import InputError
-from .crossval import dmpnn_builder
+from .crossval import cnn_builder, dmpnn_builder
 from .data import LabelledFrames, group_split
 from .loop import TrainConfig, fit, predict_logits, scores
 
 __all__ = ["train_model", "BUILDERS", "DEFAULT_PARAMS"]
 
 #: Model name -> builder(params, train, val, seed, **options) -> (model, task, batch_size).
-BUILDERS = {"dmpnn": dmpnn_builder}
+BUILDERS = {"dmpnn": dmpnn_builder, "cnn": cnn_builder}
 
 #: Defaults: the original code's D-MPNN (hidden 300, depth 3, two FFN layers), k = 2 and windows
 #: of 0.2 of the paper's box side (12 length units, about 173 particles at density 1.2).
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "dmpnn": {"k": 2, "window": 0.2, "hidden": 300, "depth": 3, "dropout": 0.0, "ffn_layers": 2, "batch_size": 50},
+    # The original code's CNN run: dropout 0.5, batch 10.
+    "cnn": {"dropout": 0.5, "batch_size": 10},
 }
 
 
@@ -46,7 +50,7 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
     out : path
         Folder for ``checkpoint.pt``, ``model.pt`` and ``card.json``.
     model : str
-        ``"dmpnn"``.
+        ``"dmpnn"`` or ``"cnn"``.
     params : dict
         Hyperparameters (Table 2's names); missing ones from :data:`DEFAULT_PARAMS`.
     config : TrainConfig
@@ -58,7 +62,8 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
     source : str
         What the data is (a manifest path), recorded in the card.
     **options
-        Passed to the builder (e.g. ``mode="paper"``, ``n_rbf=16``, ``windows_per_frame=4``).
+        Passed to the builder (D-MPNN: ``mode="paper"``, ``n_rbf=16``,
+        ``windows_per_frame=4``; CNN: ``variant="paper"``, ``image_size=128``).
     """
     if model not in BUILDERS:
         raise InputError(f"unknown model {model!r}; choose one of {sorted(BUILDERS)}.")
@@ -80,7 +85,10 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
         "model": model,
         "data": {"source": source, "n_configurations": len(data), "n_trajectories": int(len(set(data.groups))),
                  "split": {"train": len(train), "validation": len(val), "test": len(test)},
-                 "temperatures": sorted({round(float(t), 5) for t in data.temperatures})},
+                 "temperatures": sorted({round(float(t), 5) for t in data.temperatures}),
+                 "density": float(np.mean([f.n_particles / f.area for f in data.frames])),
+                 "box_side": float(np.mean([np.sqrt(f.area) for f in data.frames])),
+                 "n_particles": int(np.median([f.n_particles for f in data.frames]))},
         "hyperparameters": p,
         "options": options,
         "featurizer": task.featurizer.to_dict(),

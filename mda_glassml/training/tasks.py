@@ -1,0 +1,135 @@
+"""What each model trains on: samples per epoch, fixed evaluation samples, collation.
+
+A task implements :class:`~mda_glassml.training.loop.Task` for one kind of
+model:
+
+- :class:`GraphTask` (the D-MPNN): graphs of random square windows, fresh
+  every epoch; evaluation windows fixed by a seed;
+- :class:`ImageTask` (the CNN): rendered images of whole configurations,
+  augmented every epoch by a random rotation of 0/90/180/270 degrees and a
+  vertical flip with probability 1/2 (both exact symmetries of a periodic
+  square box's image); evaluation images unaugmented.
+
+Randomness comes from ``numpy.random.default_rng([seed, stream, epoch])``,
+never from global state, so epochs are reproducible and resumable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from .data import LabelledFrames, windows
+
+__all__ = ["GraphTask", "ImageTask"]
+
+
+def _require_classes(train: LabelledFrames, val: LabelledFrames | None) -> None:
+    train.require_both_classes("the training set")
+    if val is not None:
+        val.require_both_classes("the validation set")
+
+
+class GraphTask:
+    """Graphs of (windows of) labelled frames for the D-MPNN.
+
+    Training windows are drawn afresh every epoch (seeded by ``(seed,
+    epoch)``); validation windows are drawn once, from ``seed``, so every
+    epoch and every model is validated on the same windows.
+
+    Parameters
+    ----------
+    featurizer : mda_glassml.models.featurize.Featurizer
+    train, val : LabelledFrames
+    window : float or None
+        Window side in length units (None: whole frames).
+    windows_per_frame : int
+        Windows drawn from each frame per epoch (and for validation).
+    """
+
+    def __init__(self, featurizer: Any, train: LabelledFrames, val: LabelledFrames | None,
+                 window: float | None, seed: int = 0, windows_per_frame: int = 1) -> None:
+        _require_classes(train, val)
+        self.featurizer, self.train, self.val = featurizer, train, val
+        self.window, self.seed, self.windows_per_frame = window, seed, int(windows_per_frame)
+        self._val = None
+
+    def graphs(self, data: LabelledFrames, rng: np.random.Generator) -> list[Any]:
+        out = []
+        for _ in range(self.windows_per_frame):
+            cut = windows(data.frames, self.window, rng)
+            out += [self.featurizer.graph(f, label) for f, label in zip(cut, data.labels)]
+        return out
+
+    def train_samples(self, epoch: int) -> list[Any]:
+        return self.graphs(self.train, np.random.default_rng([self.seed, 1, epoch]))
+
+    def val_samples(self) -> list[Any]:
+        if self._val is None and self.val is not None:
+            self._val = self.samples(self.val, self.seed)
+        return self._val or []
+
+    def samples(self, data: LabelledFrames, seed: int) -> list[Any]:
+        """Fixed evaluation samples of ``data``: windows drawn from ``seed`` alone."""
+        return self.graphs(data, np.random.default_rng([seed, 2]))
+
+    def labels(self, samples: Sequence[Any]) -> np.ndarray:
+        return np.array([float(s.y) for s in samples])
+
+    def collate(self, samples: Sequence[Any]) -> Any:
+        from torch_geometric.data import Batch  # noqa: PLC0415
+
+        return Batch.from_data_list(list(samples))
+
+
+class ImageTask:
+    """Rendered images of labelled frames for the CNN.
+
+    Every frame is rendered once (:class:`~mda_glassml.models.render.Renderer`);
+    training samples are augmented per epoch, validation and test samples are
+    the plain images.
+
+    Parameters
+    ----------
+    renderer : mda_glassml.models.render.Renderer
+    train, val : LabelledFrames
+    augment : bool
+        Rotations by multiples of 90 degrees and vertical flips (default on).
+    """
+
+    def __init__(self, renderer: Any, train: LabelledFrames, val: LabelledFrames | None, seed: int = 0,
+                 augment: bool = True) -> None:
+        _require_classes(train, val)
+        self.featurizer = renderer  # saved in bundles under the same name as a graph featuriser
+        self.renderer, self.train, self.val, self.seed, self.augment = renderer, train, val, seed, augment
+        self.train_images = self.render(train)
+        self._val = None
+
+    def render(self, data: LabelledFrames) -> np.ndarray:
+        """(n, 3, H, W) uint8 images of ``data``'s frames."""
+        return np.ascontiguousarray(self.renderer.images(data.frames).transpose(0, 3, 1, 2))
+
+    def train_samples(self, epoch: int) -> list[tuple[np.ndarray, float]]:
+        images = self.train_images
+        if self.augment:
+            rng = np.random.default_rng([self.seed, 5, epoch])
+            turns = rng.integers(0, 4, size=len(images))
+            flips = rng.random(len(images)) < 0.5
+            images = [np.rot90(im[:, ::-1] if f else im, t, axes=(1, 2)) for im, t, f in zip(images, turns, flips)]
+        return [(np.ascontiguousarray(im), float(y)) for im, y in zip(images, self.train.labels)]
+
+    def val_samples(self) -> list[tuple[np.ndarray, float]]:
+        if self._val is None and self.val is not None:
+            self._val = self.samples(self.val, self.seed)
+        return self._val or []
+
+    def samples(self, data: LabelledFrames, seed: int) -> list[tuple[np.ndarray, float]]:
+        return [(im, float(y)) for im, y in zip(self.render(data), data.labels)]
+
+    def labels(self, samples: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
+        return np.array([y for _, y in samples])
+
+    def collate(self, samples: Sequence[tuple[np.ndarray, float]]) -> torch.Tensor:
+        return torch.from_numpy(np.stack([im for im, _ in samples]))
