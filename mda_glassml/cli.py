@@ -2,6 +2,9 @@
 
 Subcommands adapt the command line to the analyses and hold no science:
 
+``mda-glassml classify [TRAJECTORY]``
+    P(glass) per frame from a shipped or trained model, with the B-neighbor
+    metrics beside it: a CSV table and a plot against frame (or temperature).
 ``mda-glassml metrics [TRAJECTORY]``
     B-neighbor metrics per frame: a CSV table and a plot against frame (or
     temperature, when the trajectory logs it).
@@ -120,6 +123,18 @@ def _parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"mda-glassml {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    k = sub.add_parser("classify", help="P(glass) per frame, with the B-neighbor metrics",
+                       description="Classify every frame of a 2D trajectory as glass or liquid with a trained "
+                                   "model (default: the shipped D-MPNN), with the three B-neighbor metrics.")
+    _add_trajectory_args(k)
+    k.add_argument("--model", default="ka2d-dmpnn",
+                   help="ka2d-dmpnn (default), ka2d-cnn, or a model bundle (model.pt from mda-glassml train)")
+    k.add_argument("--window", type=float, default=None,
+                   help="D-MPNN: average over sliding windows of this side (length units) instead of whole frames")
+    k.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    k.add_argument("--out", help="CSV file for the per-frame table")
+    k.add_argument("--plot", help="image file of P(glass) and the metrics against frame or temperature")
 
     m = sub.add_parser("metrics", help="B-neighbor metrics per frame",
                        description="B-neighbor metrics (Swanson et al. 2020) for every frame of a 2D trajectory.")
@@ -395,6 +410,39 @@ def _metrics(args) -> None:
                 print(f"wrote {path}", file=sys.stderr)
 
 
+def _classify(args) -> None:
+    from .analysis import BNeighborMetrics, GlassClassifier
+    from .plots import classification_figure
+    from .trajectory import logged_temperature
+
+    u = _universe(args)
+    # Build both analyses first: a bad model, type or window fails before any frame is read.
+    clf = GlassClassifier(u.atoms, model=args.model, a_type=args.a_type, b_type=args.b_type, window=args.window,
+                          device=args.device)
+    metrics = BNeighborMetrics(u.atoms, a_type=args.a_type, b_type=args.b_type)
+    res = _run(clf, args).results
+    met = _run(metrics, args).results
+    columns: dict[str, Any] = {"frame": res.frames, "time": res.times}
+    temperature = logged_temperature(u)
+    if temperature is not None:
+        columns["temperature"] = temperature[res.frames]
+    columns["p_glass"] = res.probability
+    for key in ("n_components", "n_bb_edges", "n_isolated_a"):
+        columns[key] = met[key]
+    if args.out:
+        _write_csv(args.out, columns)
+    if args.plot:
+        x = "temperature" if temperature is not None and np.isfinite(columns["temperature"]).all() else "frame"
+        _save_figure(classification_figure(columns, x=x, title=f"{args.model}: P(glass) and B-neighbor metrics"),
+                     args.plot)
+    if not args.quiet:
+        _print_table(columns, ["frame"] + (["temperature"] if temperature is not None else [])
+                     + ["p_glass", "n_components", "n_bb_edges", "n_isolated_a"])
+        for path in (args.out, args.plot):
+            if path:
+                print(f"wrote {path}", file=sys.stderr)
+
+
 def _rdf(args) -> None:
     from .analysis import PartialRDF
     from .plots import rdf_figure
@@ -426,13 +474,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mda-glassml``; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        if args.command in ("metrics", "rdf"):  # their --out is a file; simulate's a folder
+        if args.command in ("metrics", "rdf", "classify"):  # their --out is a file; simulate's a folder
             for kind in ("out", "plot"):
                 _check_output(getattr(args, kind, None), kind)
         with warnings.catch_warnings():
             # GSD and LAMMPS dumps carry no time step; MDAnalysis warns on every run.
             warnings.filterwarnings("ignore", message="Reader has no dt information")
-            {"metrics": _metrics, "rdf": _rdf, "simulate": _simulate,
+            from .frames import DensityWarning
+
+            warnings.simplefilter("always", DensityWarning)
+            show = warnings.showwarning
+
+            def _show(message, category, *rest, **kw):
+                if issubclass(category, DensityWarning):  # a user-facing warning: one line, no source
+                    print(f"mda-glassml {args.command}: warning: {message}", file=sys.stderr)
+                else:
+                    show(message, category, *rest, **kw)
+
+            warnings.showwarning = _show
+            {"classify": _classify, "metrics": _metrics, "rdf": _rdf, "simulate": _simulate,
              "build-datasets": _build_datasets, "train": _train, "crossval": _crossval}[args.command](args)
     except (InputError, FileNotFoundError) as err:
         print(f"mda-glassml {args.command}: error: {err}", file=sys.stderr)

@@ -45,6 +45,10 @@ class InputError(ValueError):
     line prints these without a traceback.
     """
 
+
+class DensityWarning(UserWarning):
+    """A frame is far from what a model was trained on (its density or box size): results may mislead."""
+
 #: Type codes used inside a :class:`Frame`.
 A, B = 0, 1
 
@@ -311,6 +315,57 @@ class Frame:
         # 3D frames are refused by from_arrays (z not constant), whatever the box says.
         box = {"hoomd": snapshot.configuration.box}
         return cls.from_arrays(particles.position, names, box, a_type, b_type, frame)
+
+    @classmethod
+    def from_ovito(cls, data: Any, a_type: Any = "A", b_type: Any = "B", frame: int | None = None) -> "Frame":
+        """An OVITO :class:`~ovito.data.DataCollection` (a pipeline's output) as a frame.
+
+        Type names are the particle types' names; a type without a name (as
+        LAMMPS dumps have) is named by its numeric id, so ``a_type="1"``,
+        ``b_type="2"`` work. The cell must be periodic in x and y, with its
+        first vector along x and both in-plane vectors in the xy plane (any
+        origin: positions are wrapped). A cell that is not flagged 2D is
+        accepted when every particle has the same z (a LAMMPS ``dimension 2``
+        dump); a non-planar configuration is refused as 3D.
+
+        With the ``ovito`` Python module (``pip install ovito``)::
+
+            from ovito.io import import_file
+            from mda_glassml.data import EXAMPLE_TRAJECTORY
+
+            data = import_file(EXAMPLE_TRAJECTORY).compute(20)
+            frame = Frame.from_ovito(data)          # 4320 particles, box 60 x 60
+        """
+        if frame is None:
+            frame = data.attributes.get("SourceFrame")
+        where = _where(frame)
+        particles = data.particles
+        if particles is None or particles.count == 0:
+            raise InputError(f"no particles{where} in the OVITO data collection.")
+        if particles.particle_types is None:
+            raise InputError(f"the particles{where} have no 'Particle Type' property; load a file with types.")
+        cell = data.cell
+        if cell is None:
+            raise InputError(f"no simulation cell{where}: a periodic 2D box is required.")
+        matrix = np.asarray(cell[...], dtype=np.float64)
+        va, vb = matrix[:, 0], matrix[:, 1]
+        if not (cell.pbc[0] and cell.pbc[1]):
+            raise InputError(
+                f"the simulation cell{where} is not periodic in x and y (pbc={tuple(cell.pbc)}); mda_glassml "
+                "needs a periodic 2D box (set the periodic boundary conditions in OVITO's file import panel)."
+            )
+        if va[1] != 0 or va[2] != 0 or vb[2] != 0:
+            raise InputError(
+                f"the simulation cell{where} is not a 2D cell in the xy plane with its first vector along x "
+                f"(cell vectors {va.tolist()}, {vb.tolist()}); mda_glassml supports only 2D systems so far."
+            )
+        type_ids = np.asarray(particles.particle_types[...])
+        named = {t.id: t.name or str(t.id) for t in particles.particle_types.types}
+        lookup = np.array([named.get(i, str(i)) for i in range(int(type_ids.max()) + 1)])
+        ly = vb[1]
+        box = [va[0], ly, 0.0, vb[0] / ly if ly else 0.0, 0.0, 0.0]
+        positions = np.asarray(particles.positions[...], dtype=np.float64)
+        return cls.from_arrays(positions, lookup[type_ids], {"hoomd": box}, a_type, b_type, frame)
 
 
 def _rebuild_frame(positions, types, box, periodic, index, type_names) -> Frame:

@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["metrics_figure", "rdf_figure", "training_figure"]
+__all__ = ["metrics_figure", "rdf_figure", "training_figure", "classification_figure"]
 
 _METRICS = (
     ("n_components", "connected components"),
@@ -81,6 +81,32 @@ def training_figure(history: Sequence[Mapping[str, float]], title: str | None = 
     for ax in (ax_loss, ax_auc):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def classification_figure(columns: Mapping[str, Sequence[float]], x: str = "frame", title: str | None = None) -> Figure:
+    """P(glass) and the three B-neighbor metrics against ``x`` (frame or temperature), four panels.
+
+    >>> fig = classification_figure({"frame": [0, 1], "p_glass": [0.1, 0.9], "n_components": [5, 2],
+    ...                              "n_bb_edges": [9, 3], "n_isolated_a": [40, 20]})
+    >>> len(fig.axes)
+    4
+    """
+    fig = Figure(figsize=(13, 3.2), layout="constrained")
+    axes = fig.subplots(1, 4, sharex=True)
+    xs = np.asarray(columns[x], dtype=float)
+    order = np.argsort(xs, kind="stable")
+    panels = (("p_glass", "P(glass)"),) + _METRICS
+    for ax, (key, label) in zip(axes, panels):
+        ax.plot(xs[order], np.asarray(columns[key], dtype=float)[order], "o-", ms=3,
+                color="C3" if key == "p_glass" else None)
+        ax.set_xlabel("temperature" if x == "temperature" else x)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylim(-0.03, 1.03)
+    axes[0].axhline(0.5, color="0.6", lw=0.8, ls="--")
     if title:
         fig.suptitle(title)
     return fig

@@ -9,7 +9,7 @@ from mda_glassml.models.bundle import load_bundle, save_bundle
 from mda_glassml.models.cnn import CNN, feature_maps_figure, first_layer_feature_maps
 from mda_glassml.models.render import Renderer
 from mda_glassml.training.crossval import cnn_builder
-from mda_glassml.training.data import LabelledFrames, group_split
+from mda_glassml.training.data import LabelledFrames
 from mda_glassml.training.loop import TrainConfig, fit, predict_logits, scores
 from mda_glassml.training.tasks import ImageTask
 

@@ -4,9 +4,13 @@
 
    BNeighborMetrics
    PartialRDF
+   GlassClassifier
+   CNNClassifier
+   AttentionGraphMetrics
 """
 
 from .bneighbor import BNeighborMetrics
+from .classify import AttentionGraphMetrics, CNNClassifier, GlassClassifier
 from .rdf import PartialRDF
 
-__all__ = ["BNeighborMetrics", "PartialRDF"]
+__all__ = ["BNeighborMetrics", "PartialRDF", "GlassClassifier", "CNNClassifier", "AttentionGraphMetrics"]

@@ -86,7 +86,7 @@ def _clean(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFrames, seed: int,
-                  mode: str = "invariant", n_rbf: int = 0, windows_per_frame: int = 1):
+                  mode: str = "invariant", n_rbf: int = 0, windows_per_frame: int = 1, readout: str = "sum"):
     """The D-MPNN from a hyperparameter dict (Table 2's names); returns (model, task, batch_size)."""
     from ..models.dmpnn import DMPNN  # noqa: PLC0415
     from ..models.featurize import Featurizer  # noqa: PLC0415
@@ -95,8 +95,11 @@ def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFr
     p = _clean(params)
     featurizer = Featurizer(mode=mode, k=p["k"], n_rbf=n_rbf)
     window = None if p.get("window") is None else p["window"] * PAPER_BOX_SIDE
+    import torch  # noqa: PLC0415
+
+    torch.manual_seed(seed)  # the initial weights, too, follow the seed
     model = DMPNN(featurizer.node_dim, featurizer.edge_dim, hidden=p["hidden"], depth=p["depth"],
-                  dropout=p["dropout"], ffn_layers=p["ffn_layers"])
+                  dropout=p["dropout"], ffn_layers=p["ffn_layers"], readout=readout)
     task = GraphTask(featurizer, train, val, window=window, seed=seed, windows_per_frame=windows_per_frame)
     return model, task, p["batch_size"]
 

@@ -1,0 +1,229 @@
+"""Per-frame classification and attention metrics (MDAnalysis faces of :mod:`mda_glassml.classify`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from MDAnalysis.analysis.results import ResultsGroup
+
+from ..classify import Classifier
+from ..frames import InputError
+from .base import FrameAnalysis
+
+__all__ = ["GlassClassifier", "CNNClassifier", "AttentionGraphMetrics"]
+
+
+class GlassClassifier(FrameAnalysis):
+    """P(glass) of every frame from a trained model (by default the shipped D-MPNN).
+
+    Parameters
+    ----------
+    atomgroup : MDAnalysis.core.groups.AtomGroup
+        The A and B particles of a 2D system with a periodic box.
+    model : str or path
+        ``"ka2d-dmpnn"`` (default), ``"ka2d-cnn"`` or a model bundle file.
+    a_type, b_type : str
+        Type names of the large and the small particles.
+    window : float, optional
+        Side (length units) of sliding windows (D-MPNN only): the frame's
+        probability is then the mean over windows on a grid of stride
+        ``window / 2``, and ``results.local_probability`` holds each
+        particle's mean over the windows that contain it.
+    batch_size : int
+        Frames per forward pass.
+    device : str
+        torch device.
+
+    Attributes
+    ----------
+    results.probability : numpy.ndarray
+        P(glass) per analysed frame.
+    results.local_probability : numpy.ndarray, shape (n_particles, n_frames)
+        With ``window``: per-particle local P(glass).
+    results.frames, results.times : numpy.ndarray
+
+    Examples
+    --------
+    >>> import MDAnalysis as mda
+    >>> from mda_glassml.analysis import GlassClassifier
+    >>> from mda_glassml.data import EXAMPLE_TRAJECTORY
+    >>> u = mda.Universe(EXAMPLE_TRAJECTORY)
+    >>> clf = GlassClassifier(u.atoms).run(step=10)     # frames 0, 10, 20: T = 2.0, 1.03, 0.05
+    >>> bool(clf.results.probability[-1] > 0.5 > clf.results.probability[1])
+    True
+    """
+
+    _per_frame = ("probability",)
+    _default_model = "ka2d-dmpnn"
+
+    def __init__(self, atomgroup: Any, model: Any = None, a_type: Any = "A", b_type: Any = "B",
+                 window: float | None = None, batch_size: int = 8, device: str = "cpu", **kwargs: Any):
+        super().__init__(atomgroup, a_type, b_type, **kwargs)
+        self.classifier = Classifier(model or self._default_model, device=device, batch_size=batch_size)
+        self._check_kind()
+        self.window = window
+        if window is not None:
+            if self.classifier.kind != "dmpnn":
+                raise InputError("window= needs a graph model (a D-MPNN); a CNN classifies whole frames.")
+            self._per_frame_arrays = ("local_probability",)
+            first = self._frames()
+            from ..graphs import window as cut_window  # noqa: PLC0415
+
+            cut_window(first, window)  # a bad window fails now, not deep inside run()
+
+    def _check_kind(self) -> None:
+        pass
+
+    def _prepare(self):
+        self.results.probability = np.zeros(self.n_frames)
+        if self.window is not None:
+            self.results.local_probability = np.zeros((self.n_frames, len(self.atomgroup)))
+        self._buffer: list[tuple[int, Any]] = []
+
+    def _single_frame(self):
+        frame = self._frames()
+        if self.window is not None:
+            m = self.classifier.window_map(frame, self.window)
+            self.results.probability[self._frame_index] = m.probability
+            self.results.local_probability[self._frame_index] = m.local_probability
+            return
+        self._buffer.append((self._frame_index, frame))
+        if len(self._buffer) >= self.classifier.batch_size:
+            self._flush()
+
+    def _flush(self):
+        if getattr(self, "_buffer", None):
+            idx = [i for i, _ in self._buffer]
+            self.results.probability[idx] = self.classifier.probabilities([f for _, f in self._buffer])
+            self._buffer = []
+
+    def _setup_computation_groups(self, n_parts: int, *args: Any, **kwargs: Any) -> list[np.ndarray]:
+        # Split the frames between workers only at multiples of the batch size, so that every
+        # backend forms the same batches and gives the same bits (a batch's matrix products
+        # round differently from a smaller batch's).
+        (frames,) = super()._setup_computation_groups(1, *args, **kwargs)
+        size = self.classifier.batch_size if self.window is None else 1
+        n_batches = -(-len(frames) // size)
+        parts = np.array_split(np.arange(n_batches), max(1, min(n_parts, n_batches)))
+        return [frames[p[0] * size:(p[-1] + 1) * size] for p in parts if len(p)] or [frames]
+
+    def _compute(self, *args: Any, **kwargs: Any):
+        # Frames are classified in batches; the last, partial batch is classified here, in
+        # each worker, before the results leave it.
+        _single_threaded_in_worker()
+        out = super()._compute(*args, **kwargs)
+        self._flush()
+        return out
+
+    def _conclude(self):
+        super()._conclude()
+        if self.window is not None:
+            self.results.local_probability = np.asarray(self.results.local_probability).T
+
+
+def _single_threaded_in_worker() -> None:
+    import multiprocessing  # noqa: PLC0415
+
+    import torch  # noqa: PLC0415
+
+    # A forked worker must not enter the OpenMP thread pool it inherited from its parent (it
+    # would wait forever for threads that were not copied); one thread a worker is also what
+    # the parallel backends size their pools for.
+    if multiprocessing.parent_process() is not None:
+        torch.set_num_threads(1)
+
+
+class CNNClassifier(GlassClassifier):
+    """P(glass) of every frame from a CNN on rendered images (by default the shipped compact CNN).
+
+    Parameters as :class:`GlassClassifier` (no ``window``: the CNN sees whole
+    configurations, drawn by the renderer stored with the model).
+
+    Examples
+    --------
+    >>> import MDAnalysis as mda
+    >>> from mda_glassml.analysis import CNNClassifier
+    >>> from mda_glassml.data import EXAMPLE_TRAJECTORY
+    >>> u = mda.Universe(EXAMPLE_TRAJECTORY)
+    >>> p = CNNClassifier(u.atoms).run(step=10).results.probability
+    >>> p.shape
+    (3,)
+    """
+
+    _default_model = "ka2d-cnn"
+
+    def _check_kind(self) -> None:
+        if self.classifier.kind != "cnn":
+            raise InputError(f"CNNClassifier needs a CNN model; this one is a {self.classifier.kind} "
+                             "(use GlassClassifier).")
+
+
+class AttentionGraphMetrics(FrameAnalysis):
+    """Per frame, the metrics of the D-MPNN's high-attention graph (see :mod:`mda_glassml.attention`).
+
+    Parameters
+    ----------
+    atomgroup, a_type, b_type
+        As for :class:`GlassClassifier`.
+    model : str or path
+        A D-MPNN with attention (default ``"ka2d-dmpnn"``).
+    cut : "paper", "trough" or float
+        Which rescaled weights count as high (:func:`mda_glassml.attention.attention_graph`).
+    window : float, optional
+        Analyse a window of this side centred on ``window_center`` instead of the whole frame.
+    window_center : (float, float), optional
+    store_weights : bool
+        Keep every frame's directed edges and attention weights in
+        ``results.edge_index`` and ``results.edge_weights`` (lists, one entry a frame).
+
+    Attributes
+    ----------
+    results.n_components, results.n_bb_edges, results.n_isolated_a, results.n_isolated_b : numpy.ndarray
+    results.components_per_particle, results.bb_edges_per_particle, results.isolated_a_per_particle
+    results.edge_index, results.edge_weights : list of numpy.ndarray (with ``store_weights``)
+    """
+
+    _per_frame = ("n_particles", "n_components", "n_bb_edges", "n_isolated_a", "n_isolated_b",
+                  "components_per_particle", "bb_edges_per_particle", "isolated_a_per_particle")
+
+    def __init__(self, atomgroup: Any, model: Any = "ka2d-dmpnn", a_type: Any = "A", b_type: Any = "B",
+                 cut: Any = "paper", window: float | None = None, window_center: Any = None,
+                 store_weights: bool = False, device: str = "cpu", **kwargs: Any):
+        super().__init__(atomgroup, a_type, b_type, **kwargs)
+        self.classifier = Classifier(model, device=device)
+        if self.classifier.kind != "dmpnn" or not self.classifier.model.config.attention:
+            raise InputError("attention metrics need a D-MPNN built with attention.")
+        self.cut, self.window, self.window_center, self.store_weights = cut, window, window_center, store_weights
+
+    def _prepare(self):
+        for key in self._per_frame:
+            self.results[key] = np.zeros(self.n_frames)
+        if self.store_weights:
+            self.results.edge_index = [None] * self.n_frames
+            self.results.edge_weights = [None] * self.n_frames
+
+    def _single_frame(self):
+        from ..attention import attention_graph  # noqa: PLC0415
+        from ..graphs import window as cut_window  # noqa: PLC0415
+
+        frame = self._frames()
+        if self.window is not None:
+            frame = cut_window(frame, self.window, self.window_center)
+        edges, weights = self.classifier.attention(frame)
+        counts = attention_graph(edges, weights, frame.types, cut=self.cut).counts()
+        for key in self._per_frame:
+            self.results[key][self._frame_index] = counts[key]
+        if self.store_weights:
+            self.results.edge_index[self._frame_index] = edges
+            self.results.edge_weights[self._frame_index] = weights
+
+    def _compute(self, *args: Any, **kwargs: Any):
+        _single_threaded_in_worker()
+        return super()._compute(*args, **kwargs)
+
+    def _get_aggregator(self) -> ResultsGroup:
+        lookup = {key: ResultsGroup.ndarray_hstack for key in self._per_frame}
+        if self.store_weights:  # one array a frame, kept in frame order
+            lookup.update({"edge_index": ResultsGroup.flatten_sequence, "edge_weights": ResultsGroup.flatten_sequence})
+        return ResultsGroup(lookup=lookup)

@@ -1,0 +1,47 @@
+"""The models that ship with mda_glassml, loaded by name (or any bundle by path).
+
+>>> from mda_glassml.models.pretrained import available_models
+>>> sorted(available_models())
+['ka2d-cnn', 'ka2d-dmpnn']
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from ..frames import InputError
+from .bundle import Bundle, load_bundle
+
+__all__ = ["MODEL_DIR", "available_models", "load_model", "model_path"]
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
+
+#: Shipped model names -> bundle files in :data:`MODEL_DIR`.
+_SHIPPED = {"ka2d-dmpnn": "ka2d-dmpnn.pt", "ka2d-cnn": "ka2d-cnn.pt"}
+
+
+def available_models() -> dict[str, Path]:
+    """Names of the shipped models and their files."""
+    return {name: MODEL_DIR / file for name, file in _SHIPPED.items()}
+
+
+def model_path(model: str | os.PathLike) -> Path:
+    """The bundle file of a shipped model name, or ``model`` itself if it is a file."""
+    if isinstance(model, str) and model in _SHIPPED:
+        path = MODEL_DIR / _SHIPPED[model]
+        if not path.is_file():
+            raise InputError(f"the shipped model {model!r} is missing from this installation ({path}); "
+                             "reinstall mda-glassml.")
+        return path
+    path = Path(model)
+    if path.is_file():
+        return path
+    raise InputError(f"no model {str(model)!r}: give a shipped model ({', '.join(sorted(_SHIPPED))}) "
+                     "or the path of a model bundle (model.pt from mda-glassml train).")
+
+
+def load_model(model: str | os.PathLike | Bundle, map_location: str = "cpu") -> Bundle:
+    """A shipped model by name, a bundle by path, or a :class:`~mda_glassml.models.bundle.Bundle` as is."""
+    if isinstance(model, Bundle):
+        return model
+    return load_bundle(model_path(model), map_location=map_location)

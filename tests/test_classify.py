@@ -1,0 +1,193 @@
+"""Classification of user trajectories: the core, the MDAnalysis faces (all backends), the CLI, bad input.
+
+The plumbing is tested with small seeded models saved as bundles; the shipped
+models' accuracy is tested on the packaged held-out set (test_pretrained.py).
+"""
+
+import csv
+import MDAnalysis as mda
+import numpy as np
+import pytest
+import torch
+from conftest import write_gsd
+from reference import random_mixture
+from torch_geometric.data import Batch
+
+from mda_glassml.analysis import AttentionGraphMetrics, CNNClassifier, GlassClassifier
+from mda_glassml.attention import attention_graph
+from mda_glassml.classify import Classifier
+from mda_glassml.cli import main
+from mda_glassml.data import EXAMPLE_TRAJECTORY
+from mda_glassml.frames import DensityWarning, Frame, InputError
+from mda_glassml.graphs import window, window_mask
+from mda_glassml.models.bundle import save_bundle
+from mda_glassml.models.cnn import CNN
+from mda_glassml.models.dmpnn import DMPNN
+from mda_glassml.models.featurize import Featurizer
+from mda_glassml.models.render import Renderer
+
+CARD = {"data": {"density": 1.2, "box_side": 60.0}}
+
+
+@pytest.fixture(scope="module")
+def dmpnn_path(tmp_path_factory):
+    torch.set_num_threads(1)
+    feat = Featurizer(k=2, n_rbf=8)
+    torch.manual_seed(1)
+    model = DMPNN(feat.node_dim, feat.edge_dim, hidden=16, depth=3, readout="mean")
+    torch.nn.init.normal_(model.ffn[-1].weight, std=0.5)  # not the zero start: outputs must vary
+    path = tmp_path_factory.mktemp("models") / "dmpnn.pt"
+    save_bundle(path, model, feat, card=CARD)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def cnn_path(tmp_path_factory):
+    torch.manual_seed(2)
+    model = CNN(image_size=64)
+    path = tmp_path_factory.mktemp("models") / "cnn.pt"
+    save_bundle(path, model, Renderer(size=64), card=CARD)
+    return str(path)
+
+
+@pytest.fixture()
+def u():
+    return mda.Universe(EXAMPLE_TRAJECTORY)
+
+
+def small_frame(seed=0, n=300):
+    side = float(np.sqrt(n / 1.2))
+    pos, names = random_mixture(n, side, seed)
+    return Frame.from_arrays(pos, names, box=[side, side])
+
+
+# -- the core ----------------------------------------------------------------
+def test_probabilities_are_the_models_batched_or_not(dmpnn_path):
+    clf = Classifier(dmpnn_path, batch_size=3)
+    frames = [small_frame(s) for s in range(5)]
+    p = clf.probabilities(frames)
+    feat, model = clf.bundle.featurizer, clf.model
+    with torch.no_grad():
+        alone = [torch.sigmoid(model(Batch.from_data_list([feat.graph(f)]))).item() for f in frames]
+    np.testing.assert_allclose(p, alone, atol=1e-6)
+    assert p.std() > 0
+
+
+def test_window_map_is_the_mean_over_windows_holding_each_particle(dmpnn_path):
+    clf = Classifier(dmpnn_path)
+    frame = small_frame(7)
+    side = 6.0
+    m = clf.window_map(frame, side)
+    assert len(m.centers) == int(np.ceil(frame.box.Lx / 3.0)) ** 2
+    assert m.probability == pytest.approx(m.window_probability.mean())
+    direct = clf.probabilities([window(frame, side, c) for c in m.centers])
+    np.testing.assert_allclose(m.window_probability, direct, atol=1e-6)
+    masks = np.array([window_mask(frame, side, c) for c in m.centers])
+    assert masks.any(axis=0).all()  # every particle is in some window
+    expected = (masks * direct[:, None]).sum(0) / masks.sum(0)
+    np.testing.assert_allclose(m.local_probability, expected, atol=1e-6)
+
+
+def test_density_warning_says_the_numbers(dmpnn_path):
+    clf = Classifier(dmpnn_path)
+    side = float(np.sqrt(300 / 0.6))
+    pos, names = random_mixture(300, side, 0)
+    with pytest.warns(DensityWarning, match=r"density 0\.6 is far from the training density 1\.2"):
+        clf.probabilities([Frame.from_arrays(pos, names, box=[side, side])])
+
+
+def test_unknown_model_lists_the_shipped_ones():
+    with pytest.raises(InputError, match="ka2d-cnn, ka2d-dmpnn"):
+        Classifier("ka2d-transformer")
+
+
+# -- the MDAnalysis faces ----------------------------------------------------
+@pytest.mark.parametrize("backend", ["multiprocessing", "dask"])
+def test_glass_classifier_backends_agree(dmpnn_path, u, backend):
+    serial = GlassClassifier(u.atoms, model=dmpnn_path, batch_size=3).run(step=4)
+    other = GlassClassifier(u.atoms, model=dmpnn_path, batch_size=3).run(step=4, backend=backend, n_workers=2)
+    assert np.array_equal(serial.results.probability, other.results.probability)
+    assert np.array_equal(serial.results.frames, [0, 4, 8, 12, 16, 20])
+    direct = Classifier(dmpnn_path).probabilities([Frame.from_atomgroup(u.atoms) for _ in u.trajectory[::4]])
+    np.testing.assert_allclose(serial.results.probability, direct, atol=1e-6)
+
+
+def test_local_probability_map(dmpnn_path, u):
+    res = GlassClassifier(u.atoms, model=dmpnn_path, window=20.0).run(stop=2).results
+    assert res.local_probability.shape == (4320, 2)
+    u.trajectory[1]
+    m = Classifier(dmpnn_path).window_map(Frame.from_atomgroup(u.atoms), 20.0)
+    np.testing.assert_allclose(res.local_probability[:, 1], m.local_probability, atol=1e-9)
+    assert res.probability[1] == pytest.approx(m.probability)
+
+
+def test_cnn_classifier(cnn_path, dmpnn_path, tmp_path):
+    path = write_gsd(tmp_path / "small.gsd", [(*random_mixture(300, 60.0 / 4, s), 60.0 / 4) for s in range(2)])
+    side = 60.0 / 4
+    # density 300 / 225 = 1.33: outside the card's 1.2 +- 10 %, and the box is not the CNN's 60
+    small = mda.Universe(path)
+    with pytest.warns(DensityWarning):
+        p = CNNClassifier(small.atoms, model=cnn_path).run().results.probability
+    assert p.shape == (2,) and ((0 < p) & (p < 1)).all()
+    with pytest.raises(InputError, match="needs a CNN"):
+        CNNClassifier(small.atoms, model=dmpnn_path)
+    with pytest.raises(InputError, match="whole frames"):
+        GlassClassifier(small.atoms, model=cnn_path, window=side / 2)
+
+
+def test_attention_graph_metrics(dmpnn_path, u):
+    res = AttentionGraphMetrics(u.atoms, model=dmpnn_path, store_weights=True, cut=0.5).run(step=10).results
+    assert len(res.edge_weights) == 3
+    u.trajectory[20]
+    frame = Frame.from_atomgroup(u.atoms)
+    edges, weights = res.edge_index[2], res.edge_weights[2]
+    assert abs(weights.sum() - 1) < 1e-5
+    direct = attention_graph(edges, weights, frame.types, cut=0.5)
+    assert res.n_components[2] == direct.n_components and res.n_bb_edges[2] == direct.n_bb_edges
+    par = AttentionGraphMetrics(u.atoms, model=dmpnn_path, cut=0.5).run(step=10, backend="multiprocessing",
+                                                                         n_workers=2).results
+    assert np.array_equal(par.n_components, res.n_components)
+
+
+def test_faces_refuse_unknown_types(dmpnn_path, u):
+    with pytest.raises(InputError, match="'A', 'B'"):
+        GlassClassifier(u.atoms, model=dmpnn_path, a_type="1", b_type="2")
+
+
+# -- the command line --------------------------------------------------------
+def test_classify_command(dmpnn_path, tmp_path, capsys):
+    out, plot = tmp_path / "c.csv", tmp_path / "c.png"
+    assert main(["classify", "--model", dmpnn_path, "--step", "5", "--out", str(out), "--plot", str(plot)]) == 0
+    err = capsys.readouterr().err
+    assert "bundled example" in err
+    rows = list(csv.DictReader(open(out)))
+    assert [int(r["frame"]) for r in rows] == [0, 5, 10, 15, 20]
+    assert set(rows[0]) >= {"temperature", "p_glass", "n_components", "n_bb_edges", "n_isolated_a"}
+    assert plot.stat().st_size > 5000
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "nonsense"], "ka2d-cnn, ka2d-dmpnn"),
+    (["--a-type", "1", "--b-type", "2"], "'A', 'B'"),
+    (["--out", "/nonexistent/dir/x.csv"], "does not exist"),
+])
+def test_classify_errors(argv, message, dmpnn_path, capsys):
+    argv = argv if "--model" in argv else [*argv, "--model", dmpnn_path]
+    assert main(["classify", "--quiet", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_classify_refuses_3d(dmpnn_path, tmp_path, capsys):
+    import gsd.hoomd
+
+    f = gsd.hoomd.Frame()
+    f.configuration.dimensions = 3
+    f.configuration.box = [10, 10, 10, 0, 0, 0]
+    f.particles.N = 50
+    f.particles.types = ["A", "B"]
+    f.particles.typeid = np.repeat([0, 1], 25).astype(np.uint32)
+    f.particles.position = np.random.default_rng(0).uniform(-5, 5, (50, 3)).astype(np.float32)
+    with gsd.hoomd.open(str(tmp_path / "3d.gsd"), "w") as traj:
+        traj.append(f)
+    assert main(["classify", str(tmp_path / "3d.gsd"), "--model", dmpnn_path, "--quiet"]) == 2
+    assert "2D" in capsys.readouterr().err
