@@ -1,3 +1,4 @@
+import multiprocessing
 import sys
 from pathlib import Path
 
@@ -6,6 +7,12 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# Parallel backends start their workers from a fork server, not by forking this process:
+# by the time such a test runs, the suite has started thread pools (torch, freud's TBB,
+# dask) and a fork copies their locks but not their threads. Measured: one hang in three
+# full runs with fork, in a multiprocessing run after the torch and dask tests.
+multiprocessing.set_start_method("forkserver", force=True)
 
 from reference import random_mixture  # noqa: E402
 
