@@ -164,6 +164,11 @@ def test_classify_command(dmpnn_path, tmp_path, capsys):
     assert [int(r["frame"]) for r in rows] == [0, 5, 10, 15, 20]
     assert set(rows[0]) >= {"temperature", "p_glass", "n_components", "n_bb_edges", "n_isolated_a"}
     assert plot.stat().st_size > 5000
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # not the private mode of a temporary file
 
 
 @pytest.mark.parametrize("argv, message", [
