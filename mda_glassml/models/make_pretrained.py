@@ -41,7 +41,7 @@ from ..training.crossval import cnn_builder, dmpnn_builder
 from ..training.data import LabelledFrames, group_split
 from ..training.loop import TrainConfig, fit, predict_logits, scores
 
-__all__ = ["main", "HELDOUT_GSD", "HELDOUT_MANIFEST", "heldout_sets", "score_on_heldout"]
+__all__ = ["main", "HELDOUT_GSD", "HELDOUT_MANIFEST", "heldout_sets", "score_on_heldout", "baseline_scores"]
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
 HELDOUT_GSD = _DATA / "heldout" / "ka2d_heldout.gsd"
@@ -94,6 +94,22 @@ def score_on_heldout(model: Any, sets: dict[str, LabelledFrames]) -> dict[str, d
         logits = clf.logits(data.frames)
         auc, acc = scores(data.labels, logits)
         out[name] = {"auc": auc, "accuracy": acc, "n": len(data)}
+    return out
+
+
+def baseline_scores(sets: dict[str, LabelledFrames]) -> dict[str, dict[str, float]]:
+    """The no-ML baseline on the same sets: AUC of the B–B edge count alone (fewer edges = glass).
+
+    Reported beside each model's scores, as the design notes ask: on thermal
+    frames this count alone separates liquid from glass.
+    """
+    from ..metrics import b_neighbor_metrics  # noqa: PLC0415
+
+    out = {}
+    for name, data in sorted(sets.items()):
+        score = -np.array([b_neighbor_metrics(f).n_bb_edges for f in data.frames], dtype=float)
+        auc, _ = scores(data.labels, score - np.median(score))
+        out[name] = {"auc": auc, "n": len(data)}
     return out
 
 
@@ -204,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         path = models_dir / f"{name}.pt"
         save_bundle(path, net, task.featurizer, card=card)
         card["heldout"] = score_on_heldout(load_bundle(path), heldout_loaded)
+        card["heldout_baseline_bb_edges"] = baseline_scores(heldout_loaded)
         save_bundle(path, net, task.featurizer, card=card)
         (models_dir / f"{name}.json").write_text(json.dumps(
             {k: v for k, v in card.items() if k != "training"} | {"training": {
