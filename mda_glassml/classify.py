@@ -72,6 +72,10 @@ class Classifier:
 
     def __init__(self, model: str | os.PathLike | Bundle = "ka2d-dmpnn", device: str = "cpu",
                  batch_size: int = 8, density_tolerance: float = 0.1) -> None:
+        if int(batch_size) != batch_size or batch_size < 1:
+            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        if not density_tolerance > 0:
+            raise InputError(f"density_tolerance must be positive, got {density_tolerance!r}.")
         self.bundle = load_model(model, map_location=device)
         self.kind = self.bundle.kind
         self.model = self.bundle.model.to(device).eval()

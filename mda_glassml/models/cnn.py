@@ -43,6 +43,7 @@ import torch
 from torch import nn
 
 from ..frames import InputError
+from . import weight_l2
 
 __all__ = ["CNN", "CNNConfig", "VARIANTS", "first_layer_feature_maps", "feature_maps_figure"]
 
@@ -129,7 +130,7 @@ class CNN(nn.Module):
 
     def regularization(self) -> torch.Tensor:
         """The paper's L2 term, ``l2 · ½ Σ ||W||²`` over weight matrices and kernels (not biases)."""
-        return self.config.l2 * sum(0.5 * (p**2).sum() for p in self.parameters() if p.dim() > 1)
+        return self.config.l2 * weight_l2(self)
 
 
 @torch.no_grad()

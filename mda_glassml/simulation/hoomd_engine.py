@@ -53,11 +53,11 @@ from ..frames import InputError
 from .output import (
     LOG_IS_ENERGY,
     LOG_IS_ENERGY_SHIFTED,
-    LOG_KINETIC_TEMPERATURE,
-    LOG_POTENTIAL_ENERGY,
     LOG_RECORD,
     LOG_TEMPERATURE,
     CoolingResult,
+    RecordWriter,
+    output_paths,
     gsd_frame,
     normalise_records,
     pair_shift_energy,
@@ -188,22 +188,14 @@ def run_cooling(
     """Run one protocol with HOOMD-blue; same arguments, files and result as
     :func:`mda_glassml.simulation.lammps.run_cooling`, plus ``device``
     (``"auto"``: a GPU if there is one, ``"gpu"``, ``"cpu"``)."""
-    import gsd.hoomd  # noqa: PLC0415
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     hoomd = _import_hoomd()
     ks = normalise_records(protocol, records)
-    out_path = Path(out_path)
-    is_path = Path(is_out_path) if is_out_path is not None else None
-    if is_path is not None and is_path.resolve() == out_path.resolve():
-        raise InputError("out_path and is_out_path must differ")
-    for p in (out_path, is_path):
-        if p is not None:
-            p.parent.mkdir(parents=True, exist_ok=True)
+    out_path, is_path = output_paths(out_path, is_out_path)
 
     t0 = time.perf_counter()
-    n, length = protocol.n_particles, protocol.box_length
-    temps_all, steps_all = protocol.record_temperatures(), protocol.record_steps()
+    steps_all = protocol.record_steps()
     positions0, typeid = lattice_start(protocol)
     dev = _device(device)
 
@@ -236,12 +228,7 @@ def run_cooling(
         thermostat.kT = hoomd.variant.Ramp(A=protocol.t_start, B=protocol.t_end, t_start=melt,
                                            t_ramp=protocol.n_steps)
 
-    tmp_paths = [temp_path(out_path)] + ([temp_path(is_path)] if is_path is not None else [])
-    traj = is_traj = None
-    out = {name: [] for name in ("step", "T", "Tkin", "pe", "is", "is_s", "iters")}
-    try:
-        traj = gsd.hoomd.open(tmp_paths[0], "w")
-        is_traj = gsd.hoomd.open(tmp_paths[1], "w") if is_path is not None else None
+    with RecordWriter(protocol, typeid, out_path, is_path) as writer:
         with tqdm(total=int(steps_all[ks[-1]]), unit="step", disable=not progress, desc="cooling") as bar:
             for k in ks:
                 target = int(steps_all[k])
@@ -249,54 +236,13 @@ def run_cooling(
                     bar.update(target - sim.timestep)
                     sim.run(target - sim.timestep)
                 snap = sim.state.get_snapshot()
-                xyz = wrap_positions(np.array(snap.particles.position, dtype=np.float64), length)
-                pe, tkin = float(thermo.potential_energy) / n, float(thermo.kinetic_temperature)
-                traj.append(gsd_frame(protocol, typeid, xyz, target,
-                                      {LOG_TEMPERATURE: temps_all[k], LOG_KINETIC_TEMPERATURE: tkin,
-                                       LOG_POTENTIAL_ENERGY: pe, LOG_RECORD: np.int64(k)}))
-                out["step"].append(target)
-                out["T"].append(temps_all[k])
-                out["Tkin"].append(tkin)
-                out["pe"].append(pe)
+                xyz = writer.thermal(k, target, np.array(snap.particles.position, dtype=np.float64),
+                                     float(thermo.potential_energy), float(thermo.kinetic_temperature))
                 if ism is not None:
                     is_xyz, e_total, iters = ism.minimise(xyz)
-                    is_xyz = wrap_positions(is_xyz, length)
-                    e_is = e_total / n
-                    e_is_shifted = e_is - pair_shift_energy(protocol, is_xyz, typeid) / n
-                    is_traj.append(gsd_frame(protocol, typeid, is_xyz, target,
-                                             {LOG_TEMPERATURE: temps_all[k], LOG_RECORD: np.int64(k),
-                                              LOG_IS_ENERGY: e_is, LOG_IS_ENERGY_SHIFTED: e_is_shifted}))
-                    out["is"].append(e_is)
-                    out["is_s"].append(e_is_shifted)
-                    out["iters"].append(iters)
-        for handle in (traj, is_traj):
-            if handle is not None:
-                handle.close()
-        traj = is_traj = None
-        os.replace(tmp_paths[0], out_path)
-        if is_path is not None:
-            os.replace(tmp_paths[1], is_path)
-        tmp_paths = []
-    finally:
-        for handle in (traj, is_traj):
-            if handle is not None:
-                handle.close()
-        for p in tmp_paths:  # only left when something failed
-            p.unlink(missing_ok=True)
-
-    have_is = is_path is not None
-    return CoolingResult(
-        protocol=protocol, out_path=out_path, is_out_path=is_path,
-        records=np.asarray(ks, dtype=np.int64),
-        steps=np.asarray(out["step"], dtype=np.int64),
-        temperatures=np.asarray(out["T"], dtype=np.float64),
-        kinetic_temperatures=np.asarray(out["Tkin"], dtype=np.float64),
-        potential_energy=np.asarray(out["pe"], dtype=np.float64),
-        is_energy=np.asarray(out["is"], dtype=np.float64) if have_is else None,
-        is_energy_shifted=np.asarray(out["is_s"], dtype=np.float64) if have_is else None,
-        fire_iterations=np.asarray(out["iters"], dtype=np.int64) if have_is else None,
-        wall_time_s=time.perf_counter() - t0,
-    )
+                    writer.inherent(k, target, is_xyz, e_total, iters)
+        writer.commit()
+    return writer.result(ks, time.perf_counter() - t0)
 
 
 def inherent_structures(

@@ -40,21 +40,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..frames import InputError
-from .output import (
-    LOG_IS_ENERGY,
-    LOG_IS_ENERGY_SHIFTED,
-    LOG_KINETIC_TEMPERATURE,
-    LOG_POTENTIAL_ENERGY,
-    LOG_RECORD,
-    LOG_TEMPERATURE,
-    CoolingResult,
-    gsd_frame,
-    normalise_records,
-    pair_shift_energy,
-    temp_path,
-    wrap_positions,
-)
+from .output import CoolingResult, RecordWriter, normalise_records, output_paths, pair_shift_energy
 from .protocol import CoolingProtocol, FireSettings, lattice_start
 
 __all__ = ["CoolingResult", "run_cooling", "lammps_available", "pair_shift_energy"]
@@ -290,146 +276,72 @@ def run_cooling(
     crashed or interrupted run never leaves a truncated file under the final
     name. LAMMPS errors (lost atoms, bad parameters) surface as RuntimeError.
     """
-    import gsd.hoomd  # noqa: PLC0415
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     ks = normalise_records(protocol, records)
-    out_path = Path(out_path)
-    is_path = Path(is_out_path) if is_out_path is not None else None
-    if is_path is not None and is_path.resolve() == out_path.resolve():
-        raise InputError("out_path and is_out_path must differ")
-    for p in (out_path, is_path):
-        if p is not None:
-            p.parent.mkdir(parents=True, exist_ok=True)
+    out_path, is_path = output_paths(out_path, is_out_path)
 
     t0 = time.perf_counter()
-    n = protocol.n_particles
-    length = protocol.box_length
-    temps_all = protocol.record_temperatures()
     steps_all = protocol.record_steps()
     positions0, typeid = lattice_start(protocol)
 
-    tmp_paths: list[Path] = []
     md = ism = bar = None
-    traj = is_traj = None
     try:
-        tmp_out = temp_path(out_path)
-        tmp_paths.append(tmp_out)
-        traj = gsd.hoomd.open(tmp_out, "w")
-        if is_path is not None:
-            tmp_is = temp_path(is_path)
-            tmp_paths.append(tmp_is)
-            is_traj = gsd.hoomd.open(tmp_is, "w")
-
-        md = _Lammps(protocol, positions0, typeid, role="dynamics")
-        # enforce2d goes last among fixes: it must see the final forces.
-        md.command(_ENFORCE_2D)
-        md.minimize(protocol.start_fire)
-        melt = protocol.melt_steps
-        t_first = protocol.t_melt if melt else protocol.t_start
-        md.command(
-            "reset_timestep 0",
-            # Gaussian velocities at the first set point, zero total momentum,
-            # no angular momentum removal (periodic box), seeded for reproducibility.
-            f"velocity all create {t_first!r} {protocol.seed} mom yes rot no dist gaussian",
-            "unfix twod",
-        )
-        bar = tqdm(total=int(steps_all[ks[-1]]), unit="step", disable=not progress, desc="cooling")
-        if melt:
-            # Melt at constant t_melt, then drop the thermostat (and its chain
-            # state) so that the ramp below starts from a fresh one: a quench.
-            _thermostat(md, protocol, protocol.t_melt, protocol.t_melt)
-            md.command(f"run {melt} pre yes post no", "unfix twod", "unfix nvt")
-            if protocol.zero_momentum:
-                md.command("unfix zeromom")
-            md.check_atoms()
-            bar.update(melt)
-        _thermostat(md, protocol, protocol.t_start, protocol.t_end)
-
-        if is_path is not None:
-            ism = _Lammps(protocol, positions0, typeid, role="inherent-structure minimiser")
-            ism.command(_ENFORCE_2D)
-
-        out = {name: [] for name in ("step", "T", "Tkin", "pe", "is", "is_s", "iters")}
-        current = melt
-        first_run = True
-        for k in ks:
-            target = int(steps_all[k])
-            # 'start/stop' make the nvt set point ramp over the whole protocol
-            # even though we run it in chunks; 'pre no' skips the redundant
-            # setup between chunks (nothing changes in this instance).
-            pre = "yes" if first_run else "no"
-            md.command(f"run {target - current} start {melt} stop {protocol.total_steps} pre {pre} post no")
-            first_run = False
-            md.check_atoms()
-            bar.update(target - current)
-            current = target
-
-            xyz = wrap_positions(md.positions(), length)
-            pe = md.potential_energy() / n
-            tkin = md.kinetic_temperature()
-            traj.append(
-                gsd_frame(
-                    protocol, typeid, xyz, target,
-                    {LOG_TEMPERATURE: temps_all[k], LOG_KINETIC_TEMPERATURE: tkin,
-                     LOG_POTENTIAL_ENERGY: pe, LOG_RECORD: np.int64(k)},
-                )
+        with RecordWriter(protocol, typeid, out_path, is_path) as writer:
+            md = _Lammps(protocol, positions0, typeid, role="dynamics")
+            # enforce2d goes last among fixes: it must see the final forces.
+            md.command(_ENFORCE_2D)
+            md.minimize(protocol.start_fire)
+            melt = protocol.melt_steps
+            t_first = protocol.t_melt if melt else protocol.t_start
+            md.command(
+                "reset_timestep 0",
+                # Gaussian velocities at the first set point, zero total momentum,
+                # no angular momentum removal (periodic box), seeded for reproducibility.
+                f"velocity all create {t_first!r} {protocol.seed} mom yes rot no dist gaussian",
+                "unfix twod",
             )
-            out["step"].append(target)
-            out["T"].append(temps_all[k])
-            out["Tkin"].append(tkin)
-            out["pe"].append(pe)
+            bar = tqdm(total=int(steps_all[ks[-1]]), unit="step", disable=not progress, desc="cooling")
+            if melt:
+                # Melt at constant t_melt, then drop the thermostat (and its chain
+                # state) so that the ramp below starts from a fresh one: a quench.
+                _thermostat(md, protocol, protocol.t_melt, protocol.t_melt)
+                md.command(f"run {melt} pre yes post no", "unfix twod", "unfix nvt")
+                if protocol.zero_momentum:
+                    md.command("unfix zeromom")
+                md.check_atoms()
+                bar.update(melt)
+            _thermostat(md, protocol, protocol.t_start, protocol.t_end)
 
-            if ism is not None:
-                ism.set_positions(xyz)
-                out["iters"].append(ism.minimize(protocol.is_fire))
-                is_xyz = wrap_positions(ism.positions(), length)
-                e_is = ism.potential_energy() / n
-                e_is_shifted = e_is - pair_shift_energy(protocol, is_xyz, typeid) / n
-                is_traj.append(
-                    gsd_frame(
-                        protocol, typeid, is_xyz, target,
-                        {LOG_TEMPERATURE: temps_all[k], LOG_RECORD: np.int64(k),
-                         LOG_IS_ENERGY: e_is, LOG_IS_ENERGY_SHIFTED: e_is_shifted},
-                    )
-                )
-                out["is"].append(e_is)
-                out["is_s"].append(e_is_shifted)
-                bar.set_postfix(T=f"{temps_all[k]:.3f}", IS=f"{e_is:.4f}")
+            if is_path is not None:
+                ism = _Lammps(protocol, positions0, typeid, role="inherent-structure minimiser")
+                ism.command(_ENFORCE_2D)
 
-        traj.close()
-        traj = None
-        if is_traj is not None:
-            is_traj.close()
-            is_traj = None
-        os.replace(tmp_paths[0], out_path)
-        if is_path is not None:
-            os.replace(tmp_paths[1], is_path)
-        tmp_paths = []
+            current = melt
+            first_run = True
+            for k in ks:
+                target = int(steps_all[k])
+                # 'start/stop' make the nvt set point ramp over the whole protocol
+                # even though we run it in chunks; 'pre no' skips the redundant
+                # setup between chunks (nothing changes in this instance).
+                pre = "yes" if first_run else "no"
+                md.command(f"run {target - current} start {melt} stop {protocol.total_steps} pre {pre} post no")
+                first_run = False
+                md.check_atoms()
+                bar.update(target - current)
+                current = target
+
+                xyz = writer.thermal(k, target, md.positions(), md.potential_energy(), md.kinetic_temperature())
+                if ism is not None:
+                    ism.set_positions(xyz)
+                    iterations = ism.minimize(protocol.is_fire)
+                    e_is = writer.inherent(k, target, ism.positions(), ism.potential_energy(), iterations)
+                    bar.set_postfix(T=f"{writer.values['T'][-1]:.3f}", IS=f"{e_is:.4f}")
+            writer.commit()
     finally:
         if bar is not None:
             bar.close()
-        for handle in (traj, is_traj):
-            if handle is not None:
-                handle.close()
         for inst in (md, ism):
             if inst is not None:
                 inst.close()
-        for p in tmp_paths:  # only left when something failed
-            p.unlink(missing_ok=True)
-
-    have_is = is_path is not None
-    return CoolingResult(
-        protocol=protocol,
-        out_path=out_path,
-        is_out_path=is_path,
-        records=np.asarray(ks, dtype=np.int64),
-        steps=np.asarray(out["step"], dtype=np.int64),
-        temperatures=np.asarray(out["T"], dtype=np.float64),
-        kinetic_temperatures=np.asarray(out["Tkin"], dtype=np.float64),
-        potential_energy=np.asarray(out["pe"], dtype=np.float64),
-        is_energy=np.asarray(out["is"], dtype=np.float64) if have_is else None,
-        is_energy_shifted=np.asarray(out["is_s"], dtype=np.float64) if have_is else None,
-        fire_iterations=np.asarray(out["iters"], dtype=np.int64) if have_is else None,
-        wall_time_s=time.perf_counter() - t0,
-    )
+    return writer.result(ks, time.perf_counter() - t0)

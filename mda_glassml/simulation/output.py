@@ -99,6 +99,18 @@ def temp_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.{os.getpid()}.part")
 
 
+def output_paths(out_path: Any, is_out_path: Any) -> tuple[Path, Path | None]:
+    """An engine's two output files as paths, checked to differ, their folders created."""
+    out = Path(out_path)
+    is_path = Path(is_out_path) if is_out_path is not None else None
+    if is_path is not None and is_path.resolve() == out.resolve():
+        raise InputError("out_path and is_out_path must differ")
+    for p in (out, is_path):
+        if p is not None:
+            p.parent.mkdir(parents=True, exist_ok=True)
+    return out, is_path
+
+
 def normalise_records(protocol: CoolingProtocol, records: Iterable[int] | None) -> list[int]:
     if records is None:
         return list(range(protocol.n_records + 1))
@@ -140,3 +152,84 @@ class CoolingResult:
                 f"{self.potential_energy[i]:8.4f} {is_u} {is_s} {iters}"
             )
         return "\n".join(lines)
+
+
+class RecordWriter:
+    """What every engine does at each record: GSD frames under temporary names, and the numbers.
+
+    Use as a context manager around the run; call :meth:`thermal` (and
+    :meth:`inherent` when inherent structures are written) at each record,
+    :meth:`commit` when the run succeeded (the files get their final names),
+    then :meth:`result`. A run that fails leaves no file under a final name.
+    """
+
+    def __init__(self, protocol: CoolingProtocol, typeid: np.ndarray, out_path: Path, is_path: Path | None):
+        self.protocol, self.typeid = protocol, np.asarray(typeid)
+        self.out_path, self.is_path = out_path, is_path
+        self._finals = [out_path] + ([is_path] if is_path is not None else [])
+        self._tmps = [temp_path(p) for p in self._finals]
+        self._handles: list[Any] = []
+        self.values: dict[str, list] = {name: [] for name in ("step", "T", "Tkin", "pe", "is", "is_s", "iters")}
+
+    def __enter__(self) -> "RecordWriter":
+        import gsd.hoomd  # noqa: PLC0415
+
+        self._handles = [gsd.hoomd.open(p, "w") for p in self._tmps]
+        return self
+
+    def thermal(self, k: int, step: int, xyz: np.ndarray, pe_total: float, tkin: float) -> np.ndarray:
+        """Record ``k``'s thermal configuration; returns its wrapped positions."""
+        n, temperature = self.protocol.n_particles, self.protocol.record_temperatures()[k]
+        xyz = wrap_positions(xyz, self.protocol.box_length)
+        pe = pe_total / n
+        self._handles[0].append(gsd_frame(self.protocol, self.typeid, xyz, step,
+                                          {LOG_TEMPERATURE: temperature, LOG_KINETIC_TEMPERATURE: tkin,
+                                           LOG_POTENTIAL_ENERGY: pe, LOG_RECORD: np.int64(k)}))
+        for key, value in (("step", step), ("T", temperature), ("Tkin", tkin), ("pe", pe)):
+            self.values[key].append(value)
+        return xyz
+
+    def inherent(self, k: int, step: int, xyz: np.ndarray, e_total: float, iterations: int) -> float:
+        """Record ``k``'s inherent structure (unshifted total energy); returns its energy per particle."""
+        n, temperature = self.protocol.n_particles, self.protocol.record_temperatures()[k]
+        xyz = wrap_positions(xyz, self.protocol.box_length)
+        e_is = e_total / n
+        e_is_shifted = e_is - pair_shift_energy(self.protocol, xyz, self.typeid) / n
+        self._handles[1].append(gsd_frame(self.protocol, self.typeid, xyz, step,
+                                          {LOG_TEMPERATURE: temperature, LOG_RECORD: np.int64(k),
+                                           LOG_IS_ENERGY: e_is, LOG_IS_ENERGY_SHIFTED: e_is_shifted}))
+        for key, value in (("is", e_is), ("is_s", e_is_shifted), ("iters", iterations)):
+            self.values[key].append(value)
+        return e_is
+
+    def commit(self) -> None:
+        """Close the files and give them their final names."""
+        self._close()
+        for tmp, final in zip(self._tmps, self._finals):
+            os.replace(tmp, final)
+        self._tmps = []
+
+    def _close(self) -> None:
+        for handle in self._handles:
+            handle.close()
+        self._handles = []
+
+    def __exit__(self, *exc: Any) -> None:
+        self._close()
+        for tmp in self._tmps:  # only left when the run failed
+            tmp.unlink(missing_ok=True)
+
+    def result(self, records: Iterable[int], wall_time_s: float) -> CoolingResult:
+        v, have_is = self.values, self.is_path is not None
+        return CoolingResult(
+            protocol=self.protocol, out_path=self.out_path, is_out_path=self.is_path,
+            records=np.asarray(list(records), dtype=np.int64),
+            steps=np.asarray(v["step"], dtype=np.int64),
+            temperatures=np.asarray(v["T"], dtype=np.float64),
+            kinetic_temperatures=np.asarray(v["Tkin"], dtype=np.float64),
+            potential_energy=np.asarray(v["pe"], dtype=np.float64),
+            is_energy=np.asarray(v["is"], dtype=np.float64) if have_is else None,
+            is_energy_shifted=np.asarray(v["is_s"], dtype=np.float64) if have_is else None,
+            fire_iterations=np.asarray(v["iters"], dtype=np.int64) if have_is else None,
+            wall_time_s=wall_time_s,
+        )

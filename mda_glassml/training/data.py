@@ -65,6 +65,13 @@ class LabelledFrames:
         return LabelledFrames([self.frames[i] for i in index], self.labels[index], self.groups[index],
                               self.temperatures[index])
 
+    def geometry(self) -> dict[str, float]:
+        """Mean number density, mean box side and median particle count: what a model card records
+        so that a classifier can warn about frames far from its training data."""
+        return {"density": float(np.mean([f.n_particles / f.area for f in self.frames])),
+                "box_side": float(np.mean([np.sqrt(f.area) for f in self.frames])),
+                "n_particles": int(np.median([f.n_particles for f in self.frames]))}
+
     def require_both_classes(self, what: str = "the data") -> None:
         """Raise a clear error if only one class is present (no AUC, no classifier)."""
         present = set(np.unique(self.labels).tolist())

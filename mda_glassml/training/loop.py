@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from ..frames import InputError
+from ..models import weight_l2
 from .data import LabelledFrames
 
 __all__ = ["TrainConfig", "TrainResult", "Task", "fit", "predict", "predict_logits", "scores", "learning_rate"]
@@ -154,10 +155,6 @@ def _sigmoid(logits: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))
 
 
-def _l2_penalty(model: torch.nn.Module) -> torch.Tensor:
-    return sum(0.5 * (p**2).sum() for n, p in model.named_parameters() if p.dim() > 1)
-
-
 def _save_atomic(obj: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     torch.save(obj, tmp)
@@ -220,7 +217,7 @@ def fit(model: torch.nn.Module, task: Task, config: TrainConfig, checkpoint: str
             optimizer.zero_grad()
             loss = torch.nn.functional.binary_cross_entropy_with_logits(model(batch), y)
             if config.l2:
-                loss = loss + config.l2 * _l2_penalty(model)
+                loss = loss + config.l2 * weight_l2(model)
             if hasattr(model, "regularization"):  # a model's own term of its loss (the CNN's L2)
                 loss = loss + model.regularization()
             loss.backward()

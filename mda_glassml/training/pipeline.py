@@ -17,8 +17,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..frames import InputError
 from .crossval import cnn_builder, dmpnn_builder
 from .data import LabelledFrames, group_split
@@ -86,9 +84,7 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
         "data": {"source": source, "n_configurations": len(data), "n_trajectories": int(len(set(data.groups))),
                  "split": {"train": len(train), "validation": len(val), "test": len(test)},
                  "temperatures": sorted({round(float(t), 5) for t in data.temperatures}),
-                 "density": float(np.mean([f.n_particles / f.area for f in data.frames])),
-                 "box_side": float(np.mean([np.sqrt(f.area) for f in data.frames])),
-                 "n_particles": int(np.median([f.n_particles for f in data.frames]))},
+                 **data.geometry()},
         "hyperparameters": p,
         "options": options,
         "featurizer": task.featurizer.to_dict(),
