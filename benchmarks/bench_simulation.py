@@ -1,17 +1,20 @@
-"""Simulation benchmark: campaign overhead over bare LAMMPS, and MD steps per second per engine.
+"""Simulation benchmark: per engine, MD steps/s, FIRE iterations/s and the campaign overhead over bare runs.
 
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_simulation.py [--particles 1024] [--steps 40000] [--runs 2]
+                                                            [--engines lammps,hoomd] [--device cpu]
 
-Prints, from one invocation:
+Prints, from one invocation, for each engine installed here (LAMMPS on one CPU core;
+HOOMD-blue on ``--device``):
 
-1. wall time per run of ``run_campaign`` (one local dask worker, runs one after
-   another) against bare ``lammps.run_cooling`` calls on the same protocol and
-   seeds; the overhead (dask start-up, task shipping, GSD validation of the
-   outputs, completion records) should stay below 5 % of a run of useful length;
-2. MD steps per second of each engine installed here (dynamics only, no
-   minimisation): LAMMPS on one CPU core; HOOMD-blue on its default device.
+1. MD steps per second (dynamics only, no minimisation);
+2. FIRE iterations per second: the same run with inherent structures at every kept
+   record, less the dynamics-only time, over the iterations FIRE reported;
+3. wall time per run of ``run_campaign`` (one local dask worker, runs one after
+   another) against bare ``run_cooling`` calls on the same protocol and seeds, before
+   and after the campaign (so that a change in machine load shows as their difference,
+   not as overhead); the overhead should stay below 5 % of a run of useful length.
 """
 
 import argparse
@@ -26,30 +29,23 @@ from mda_glassml.simulation.protocol import CoolingProtocol
 RECORDS = (1, 200)
 
 
-def bare(protocol, seeds, folder):
-    from mda_glassml.simulation.lammps import run_cooling
-
-    t0 = time.perf_counter()
-    for i, seed in enumerate(seeds):
-        run_cooling(replace(protocol, seed=seed), folder / f"b{i}.gsd", folder / f"b{i}_is.gsd",
-                    records=RECORDS, progress=False)
-    return (time.perf_counter() - t0) / len(seeds)
-
-
-def steps_per_second(engine, protocol, folder):
+def engine_runner(engine, device):
+    """``run_cooling`` of an engine with its keyword arguments, or None where it is not installed."""
     if engine == "lammps":
         from mda_glassml.simulation.lammps import lammps_available, run_cooling
-        if not lammps_available():
-            return None
-        kwargs = {}
-    else:
-        from mda_glassml.simulation.hoomd_engine import hoomd_available, run_cooling
-        if not hoomd_available():
-            return None
-        kwargs = {"device": "auto"}
-    result = run_cooling(protocol, folder / f"sps_{engine}.gsd", records=[protocol.n_records], progress=False,
-                         **kwargs)
-    return protocol.total_steps / result.wall_time_s
+
+        return (lambda *a, **kw: run_cooling(*a, **kw)) if lammps_available() else None
+    from mda_glassml.simulation.hoomd_engine import hoomd_available, run_cooling
+
+    return (lambda *a, **kw: run_cooling(*a, device=device, **kw)) if hoomd_available() else None
+
+
+def bare(run, protocol, seeds, folder):
+    t0 = time.perf_counter()
+    for i, seed in enumerate(seeds):
+        run(replace(protocol, seed=seed), folder / f"b{i}.gsd", folder / f"b{i}_is.gsd", records=RECORDS,
+            progress=False)
+    return (time.perf_counter() - t0) / len(seeds)
 
 
 def main():
@@ -57,33 +53,43 @@ def main():
     parser.add_argument("--particles", type=int, default=1024)
     parser.add_argument("--steps", type=int, default=40_000)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--engines", default="lammps,hoomd")
+    parser.add_argument("--device", default="cpu", help="HOOMD-blue device: cpu, gpu or auto (default cpu)")
     args = parser.parse_args()
     protocol = CoolingProtocol(n_particles=args.particles, n_steps=args.steps, n_records=200)
     seeds = run_seeds(1, args.runs)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        # Bare runs before and after the campaign, so that a change in machine load during the
-        # benchmark shows up as a difference between the two rather than as campaign overhead.
-        t_before = bare(protocol, seeds, tmp)
-        t0 = time.perf_counter()
-        report = run_campaign(tmp / "campaign", protocol, args.runs, records=RECORDS, campaign_seed=1,
-                              n_workers=1, progress=False)
-        t_campaign = (time.perf_counter() - t0) / args.runs
-        t_after = bare(protocol, seeds, tmp)
+    print(f"protocol: N = {args.particles}, {args.steps} steps; campaign: records {RECORDS} with FIRE inherent "
+          f"structures, {args.runs} runs")
+    for engine in args.engines.split(","):
+        run = engine_runner(engine, args.device)
+        if run is None:
+            print(f"{engine}: not installed")
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            dyn = run(protocol, tmp / "dyn.gsd", None, records=RECORDS, progress=False)
+            full = run(protocol, tmp / "full.gsd", tmp / "full_is.gsd", records=RECORDS, progress=False)
+            sps = protocol.total_steps / dyn.wall_time_s
+            fire_s = max(full.wall_time_s - dyn.wall_time_s, 1e-9)
+            t_before = bare(run, protocol, seeds, tmp)
+            t0 = time.perf_counter()
+            report = run_campaign(tmp / "campaign", protocol, args.runs, engine=engine, records=RECORDS,
+                                  campaign_seed=1, n_workers=1, progress=False,
+                                  **({"device": args.device} if engine == "hoomd" else {}))
+            t_campaign = (time.perf_counter() - t0) / args.runs
+            t_after = bare(run, protocol, seeds, tmp)
         t_bare = 0.5 * (t_before + t_after)
         t_inside = sum(report.run_wall_times_s.values()) / args.runs
-        print(f"protocol: N = {args.particles}, {args.steps} steps, records {RECORDS} with FIRE inherent structures, "
-              f"{args.runs} runs")
-        print(f"bare lammps.run_cooling        {t_bare:8.2f} s per run   (before {t_before:.2f}, after {t_after:.2f})")
-        print(f"campaign (1 dask worker)       {t_campaign:8.2f} s per run   overhead "
+        label = engine if engine == "lammps" else f"hoomd ({args.device})"
+        print(f"\n{label}")
+        print(f"  MD steps per second            {sps:10,.0f}")
+        print(f"  FIRE iterations per second     {full.fire_iterations.sum() / fire_s:10,.0f}   "
+              f"({full.fire_iterations.tolist()} iterations)")
+        print(f"  bare run_cooling               {t_bare:8.2f} s per run   (before {t_before:.2f}, after {t_after:.2f})")
+        print(f"  campaign (1 dask worker)       {t_campaign:8.2f} s per run   overhead "
               f"{100 * (t_campaign / t_bare - 1):+.1f} %")
-        print(f"  of which inside the workers  {t_inside:8.2f} s per run   (the rest is dask start-up, shipping, "
+        print(f"    of which inside the workers  {t_inside:8.2f} s per run   (the rest is dask start-up, shipping, "
               f"output checks: {t_campaign - t_inside:.2f} s per run)")
-        dyn = CoolingProtocol(n_particles=args.particles, n_steps=args.steps, n_records=1)
-        for engine in ("lammps", "hoomd"):
-            sps = steps_per_second(engine, dyn, tmp)
-            print(f"{engine:7s} MD steps per second (N = {args.particles}): "
-                  + ("not installed" if sps is None else f"{sps:,.0f}"))
 
 
 if __name__ == "__main__":

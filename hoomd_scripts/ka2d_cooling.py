@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""One 2D Kob-Andersen run with HOOMD-blue (>= 4): cooling T = 2 -> 0.05, or an equilibrium liquid.
+"""One 2D Kob-Andersen run with HOOMD-blue (>= 4.8): cooling T = 2 -> 0.05, or an equilibrium liquid.
 
 Thin: every parameter comes from mda_glassml.simulation.protocol; the run itself is
 mda_glassml.simulation.hoomd_engine.run_cooling, which writes the same GSD layout and
@@ -15,7 +15,7 @@ Examples::
     python hoomd_scripts/ka2d_cooling.py --hold-temperature 0.547 --hold-steps 300000 --out liq.gsd --is-out liq_is.gsd
 
 For many runs use ``mda-glassml simulate --engine hoomd`` (restartable, on dask).
-Install HOOMD-blue from conda-forge: ``conda install -c conda-forge "hoomd>=7.1"``.
+Install HOOMD-blue (4.8, the version tested) from conda-forge: ``conda install -c conda-forge "hoomd>=4.8"``.
 """
 
 import argparse
@@ -39,7 +39,8 @@ def main(argv=None):
     p.add_argument("--hold-steps", type=int, default=None)
     p.add_argument("--hold-records", type=int, default=1)
     p.add_argument("--melt-steps", type=int, default=10_000)
-    p.add_argument("--device", choices=("auto", "gpu", "cpu"), default="auto", help="default: a GPU if available")
+    p.add_argument("--device", choices=("auto", "gpu", "cpu"), default="auto",
+                   help="default auto: a GPU if available, else the CPU with a warning")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     try:

@@ -164,6 +164,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="campaign folder (created; must hold this same campaign if it exists)")
     s.add_argument("--n-trajectories", type=int, required=True, help="independent runs wanted in the folder")
     s.add_argument("--engine", default="lammps", help="lammps (CPU) or hoomd (HOOMD-blue, GPU by default)")
+    s.add_argument("--device", default="auto",
+                   help="hoomd only: auto (a GPU if there is one, else the CPU with a warning), gpu (an error "
+                        "where there is none) or cpu (default auto)")
     s.add_argument("--steps", type=int, default=None,
                    help="cooling steps from T = 2 to 0.05 (default 200000, the paper's fast rate; slow: 20000000)")
     s.add_argument("--particles", type=int, default=4320, help="particles (default 4320)")
@@ -263,7 +266,7 @@ def _simulate(args) -> None:
     try:
         report = run_campaign(args.out, protocol, args.n_trajectories, engine=args.engine, records=records,
                               campaign_seed=args.seed, n_workers=args.workers, scheduler=args.scheduler,
-                              progress=not args.quiet)
+                              progress=not args.quiet, device=args.device)
     except RuntimeError as err:  # failed runs: the message lists them; complete runs are kept
         print(f"mda-glassml simulate: {err}", file=sys.stderr)
         raise SystemExit(1) from None

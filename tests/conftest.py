@@ -76,3 +76,16 @@ def ka_dataset1(tmp_path_factory):
     run_campaign(root / "campaign", protocol, 10, records=(1, 200), campaign_seed=5, progress=False)
     build_datasets(root / "datasets", cooling=root / "campaign", datasets=[1])
     return root / "datasets" / "dataset1.csv"
+
+
+@pytest.fixture()
+def no_hoomd(monkeypatch):
+    """Hide HOOMD-blue from the package, as on a machine without it (it is conda-forge only)."""
+    from mda_glassml.simulation import hoomd_engine
+
+    for name in [m for m in sys.modules if m == "hoomd" or m.startswith("hoomd.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "hoomd", None)  # `import hoomd` now raises ImportError
+    hoomd_engine._import_hoomd.cache_clear()
+    yield
+    hoomd_engine._import_hoomd.cache_clear()

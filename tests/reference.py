@@ -56,3 +56,24 @@ def b_neighbor_reference(pos, names, box, k=2, definition="symmetric", b="B"):
     n_bb = sum(1 for i, j in g.edges if is_b[i] and is_b[j])
     isolated_a = sum(1 for i in range(len(names)) if not is_b[i] and i not in g)
     return nx.number_connected_components(g), n_bb, isolated_a, {tuple(sorted(e)) for e in g.edges}
+
+
+def ka_force_norm(xyz: np.ndarray, typeid: np.ndarray, protocol) -> float:
+    """2-norm of the whole force vector of the KA model (float64 all pairs, minimum image, unshifted LJ)."""
+    length = protocol.box_length
+    d = np.asarray(xyz, np.float64)[:, None, :2] - np.asarray(xyz, np.float64)[None, :, :2]
+    d -= length * np.round(d / length)
+    r2 = (d ** 2).sum(-1)
+    np.fill_diagonal(r2, np.inf)
+    eps, sigma, rc = (np.empty(r2.shape) for _ in range(3))
+    names = protocol.model.types
+    t = np.asarray(typeid)
+    for (a, b), (e, s, c) in protocol.model.pairs().items():
+        ia, ib = names.index(a), names.index(b)
+        mask = ((t[:, None] == ia) & (t[None, :] == ib)) | ((t[:, None] == ib) & (t[None, :] == ia))
+        eps[mask], sigma[mask], rc[mask] = e, s, c
+    sr6 = (sigma ** 2 / r2) ** 3
+    # -dV/dr / r for V = 4 eps (sr12 - sr6), zero beyond each pair's cutoff
+    f_over_r = np.where(r2 < rc ** 2, 24 * eps * (2 * sr6 ** 2 - sr6) / r2, 0.0)
+    forces = (f_over_r[..., None] * d).sum(axis=1)
+    return float(np.linalg.norm(forces))

@@ -78,13 +78,10 @@ def test_simulate_bad_input(tmp_path, capsys, args, message):
     assert not (tmp_path / "x").exists()
 
 
-def test_hoomd_missing(tmp_path, capsys):
-    from mda_glassml.simulation.hoomd_engine import hoomd_available
-
-    if hoomd_available():
-        pytest.skip("HOOMD-blue is installed")
+def test_hoomd_missing(tmp_path, capsys, no_hoomd):
     assert main(["simulate", "--engine", "hoomd", "--out", str(tmp_path / "h"), "--n-trajectories", "1"]) == 2
-    assert "conda-forge" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "conda-forge" in err and "--engine lammps" in err and "Traceback" not in err
 
 
 def test_build_datasets_bad_input(tmp_path, capsys):

@@ -112,12 +112,8 @@ def test_bad_input(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_hoomd_missing_says_how_to_install(tmp_path):
-    from mda_glassml.simulation.hoomd_engine import hoomd_available
-
-    if hoomd_available():
-        pytest.skip("HOOMD-blue is installed here")
-    with pytest.raises(cmp.EngineUnavailable, match="conda-forge"):
+def test_hoomd_missing_says_how_to_install(tmp_path, no_hoomd):
+    with pytest.raises(cmp.EngineUnavailable, match="conda-forge.*LAMMPS engine"):
         cmp.run_campaign(tmp_path, PROTOCOL, 1, engine="hoomd", progress=False)
     assert not list(tmp_path.iterdir())
 

