@@ -1,8 +1,9 @@
-"""Physics checks of the simulation engine: does it reproduce the paper's glass?
+"""Physics checks of a simulation engine: does it reproduce the paper's glass?
 
 Usage::
 
     python -m mda_glassml.simulation.validate [--out DIR] [--trajectories 4] [--workers 1]
+                                              [--engine lammps|hoomd] [--device auto|gpu|cpu]
     python -m mda_glassml.simulation.validate --quick --out DIR     # CI scale, seconds
 
 Runs (or resumes: it is an ordinary campaign) ``--trajectories`` cooling runs
@@ -22,8 +23,9 @@ checks the trends (2 and 4), since a few hundred particles cooled that fast
 are not the paper's glass. Writes ``validation.json`` and ``tg.png`` into the
 folder and exits with status 1 if a check fails.
 
-The full check costs about 10 minutes per run on one core (the FIRE
-minimisations dominate).
+The full check costs about 10 minutes per run on one core with either engine
+(the FIRE minimisations dominate). Both engines use campaign seed 2021, so
+their runs start from the same lattices and velocity seeds.
 """
 
 from __future__ import annotations
