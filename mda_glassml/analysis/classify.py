@@ -173,6 +173,7 @@ class AttentionGraphMetrics(FrameAnalysis):
     window : float, optional
         Analyse a window of this side centred on ``window_center`` instead of the whole frame.
     window_center : (float, float), optional
+        Default: the box centre (as for :class:`~mda_glassml.analysis.BNeighborMetrics`).
     store_weights : bool
         Keep every frame's directed edges and attention weights in
         ``results.edge_index`` and ``results.edge_weights`` (lists, one entry a frame).
