@@ -190,3 +190,13 @@ def test_cli_simulate_with_hoomd(tmp_path, capsys):
     assert "device='gpu' was asked for" in err and "Traceback" not in err
     assert main(args + ["--device", "cpu"]) == 0
     assert cmp.Campaign.open(tmp_path / "c").complete_runs() == [0]
+
+
+def test_quick_physics_validation_with_hoomd(tmp_path):
+    """The CI-scale physics check (N = 256, 2e4 steps, 3 runs) passes its trend checks with HOOMD-blue too."""
+    from mda_glassml.simulation import validate
+
+    assert validate.main(["--quick", "--engine", "hoomd", "--device", "cpu", "--out", str(tmp_path), "--quiet"]) == 0
+    result = json.loads((tmp_path / "validation.json").read_text())
+    assert result["passed"] and cmp.Campaign.open(tmp_path).engine == "hoomd"
+    assert result["rdf_aa_peak_glass"] > result["rdf_aa_peak_liquid"]
