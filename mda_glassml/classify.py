@@ -11,6 +11,15 @@ lies in about four windows. The frame's probability is the mean over
 windows; a particle's *local probability* is the mean over the windows that
 contain it — a spatially resolved glassiness.
 
+A model remembers what it was trained on (its card's ``input`` section: the
+window side, or whole frames; the readout is part of its architecture). A
+D-MPNN with a **summed** readout scales with the number of particles in its
+graph, so it is only meaningful on graphs of the size it trained on: such a
+model trained on windows refuses whole frames (and windows of another side)
+with a message naming the side to use. Models with a mean readout (the
+default for window training since this was added, and the shipped models)
+apply to whole frames and to windows of any side.
+
 Huge frames: a D-MPNN classifies a frame of more than ``tile_nodes``
 particles (default 16384) tile by tile (:mod:`mda_glassml.models.tiled`):
 exactly the same probability, with a peak memory set by ``tile_nodes``
@@ -49,7 +58,24 @@ from .models.device import torch_device
 from .models.pretrained import load_model
 from .models.tiled import DEFAULT_TILE_NODES, TiledGraph, check_tile_nodes, tiled_logit
 
-__all__ = ["Classifier", "WindowMap", "DensityWarning"]
+__all__ = ["Classifier", "WindowMap", "DensityWarning", "training_window"]
+
+
+def training_window(card: dict[str, Any]) -> float | None:
+    """The window side (length units) a model trained on, from its card; None for whole frames.
+
+    Cards record it in ``input.window``; bundles written before that record
+    only the hyperparameter ``window`` (a fraction of the paper's box side).
+    """
+    if "input" in card:
+        side = card["input"].get("window")
+        return None if side is None else float(side)
+    fraction = (card.get("hyperparameters") or card.get("params") or {}).get("window")
+    if fraction is None:
+        return None
+    from .training.data import PAPER_BOX_SIDE  # noqa: PLC0415
+
+    return float(fraction) * PAPER_BOX_SIDE
 
 
 @dataclass
@@ -105,6 +131,7 @@ class Classifier:
         data = self.bundle.card.get("data", {})
         self.train_density = data.get("density")
         self.train_box_side = data.get("box_side")
+        self.train_window = training_window(self.card)
         self._warned: set[str] = set()
 
     @property
@@ -125,6 +152,28 @@ class Classifier:
                 self._warn("box", f"frame {frame.index}: box side {side:.4g} differs from the CNN's training "
                                   f"boxes ({self.train_box_side:.4g}); its images have another particle scale.")
 
+    def check_side(self, side: float, what: str) -> None:
+        """Refuse inputs of another size than training for a D-MPNN that sums over particles.
+
+        ``side``: the side of the window (or of the whole frame) about to be
+        classified; ``what``: how to name it in the message.
+        """
+        if self.kind != "dmpnn" or self.model.config.readout != "sum":
+            return
+        trained = self.train_window or self.train_box_side
+        if not trained or abs(side / trained - 1) <= self.density_tolerance:
+            return
+        on = f"windows of side {trained:.4g}" if self.train_window else f"whole frames of side {trained:.4g}"
+        fix = (f"classify with sliding windows of the training side (window={trained:.4g}; "
+               f"mda-glassml classify --window {trained:.4g})" if self.train_window else
+               f"classify frames of side about {trained:.4g}")
+        raise InputError(
+            f"this D-MPNN sums its node states (readout='sum') and was trained on {on}: on {what} of side "
+            f"{side:.4g} its graph vector is about {(side / trained) ** 2:.3g} times larger than in training "
+            f"and P(glass) is meaningless. {fix[0].upper() + fix[1:]}, or retrain it with readout='mean' "
+            "(mda-glassml train --readout mean, the default for window training)."
+        )
+
     def _warn(self, key: str, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
@@ -138,6 +187,7 @@ class Classifier:
         out = np.empty(len(frames))
         for f in frames:
             self.check(f)
+            self.check_side(math.sqrt(f.area), "whole frames" if f.periodic else "windows")
         huge = [i for i, f in enumerate(frames) if self.kind == "dmpnn" and f.n_particles > self.tile_nodes]
         for i in huge:
             out[i] = float(tiled_logit(self.model, TiledGraph.from_frame(self.bundle.featurizer, frames[i],
@@ -180,6 +230,7 @@ class Classifier:
         if self.kind != "dmpnn":
             raise InputError("sliding windows need a graph model (a D-MPNN): a CNN sees whole configurations.")
         self.check(frame)
+        self.check_side(float(side), "windows")
         stride = side / 2 if stride is None else float(stride)
         if not stride > 0:
             raise InputError(f"window stride must be positive, got {stride}.")
@@ -207,7 +258,7 @@ class Classifier:
         in_batch = 0
         for k, (c, candidates) in enumerate(zip(centers, _window_candidates(frame, side, centers))):
             near = Frame(frame.positions[candidates], frame.types[candidates], frame.box, True, frame.index,
-                         frame.type_names)
+                         frame.type_names, frame.box_center)
             members = candidates[window_mask(near, side, c)]
             batch.append((k, cut_window(near, side, c), members))
             in_batch += members.size

@@ -204,13 +204,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_training_args(t)
     t.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
     t.add_argument("--k", type=int, default=2, help="nearest neighbours (default 2)")
-    t.add_argument("--window", type=float, default=0.2,
-                   help="window side as a fraction of the paper's box side 60 (default 0.2 = 12 length units)")
+    t.add_argument("--window", type=float, default=12.0,
+                   help="side of the random training windows in length units, as for classify --window "
+                        "(default 12, Table 2's 0.2 of the paper's box side 60)")
     t.add_argument("--hidden", type=int, default=300, help="hidden size (default 300)")
     t.add_argument("--depth", type=int, default=3, help="message passing depth (default 3)")
     t.add_argument("--dropout", type=float, default=None, help="dropout (default 0; CNN 0.5)")
     t.add_argument("--ffn-layers", type=int, default=2, help="feed-forward layers (default 2)")
     t.add_argument("--batch-size", type=int, default=None, help="batch size (default 50; CNN 10)")
+    t.add_argument("--readout", choices=("mean", "sum"), default=None,
+                   help="D-MPNN graph readout: mean (default on windows: the model then applies to whole "
+                        "frames) or sum (the paper's; such a model classifies only windows of its training side)")
     t.add_argument("--windows-per-frame", type=int, default=1,
                    help="random windows drawn from each configuration per epoch (default 1, as the paper)")
     t.add_argument("--plot", default=None, help="image of the training curves (default OUT/training.png)")
@@ -226,6 +230,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--space", default=None,
                    help='JSON overriding parts of the search space (Table 2), e.g. '
                         '\'{"hidden": [300, 1200, 100], "window": 0.2}\': [low, high, step] or a fixed value')
+    c.add_argument("--readout", choices=("mean", "sum"), default=None,
+                   help="D-MPNN graph readout (default mean on windows; sum is the paper's)")
     c.add_argument("--workers", type=int, default=1, help="run the folds on this many local dask workers")
     c.add_argument("--scheduler", default=None, help="address of a running dask scheduler to use instead")
     return parser
@@ -309,12 +315,15 @@ def _train(args) -> None:
     plot = args.plot or str(Path(args.out) / "training.png")
     if args.plot:
         _check_output(args.plot, "plot")
+    window = _training_window(args.window)
     data = LabelledFrames.from_manifest(args.manifest, args.a_type, args.b_type)
     given = {"dropout": args.dropout, "batch_size": args.batch_size}
     if args.model == "dmpnn":
-        params = {"k": args.k, "window": args.window, "hidden": args.hidden, "depth": args.depth,
+        params = {"k": args.k, "window": window, "hidden": args.hidden, "depth": args.depth,
                   "ffn_layers": args.ffn_layers}
         options = {"mode": args.featurization, "windows_per_frame": args.windows_per_frame}
+        if args.readout is not None:
+            options["readout"] = args.readout
     else:
         params, options = {}, {"variant": args.variant, "image_size": args.image_size}
     params.update({k: v for k, v in given.items() if v is not None})
@@ -330,6 +339,20 @@ def _train(args) -> None:
               f"test AUC {sc['test_auc']:.4f}, accuracy {sc['test_accuracy']:.4f} "
               f"({sc['test_samples']} held-out samples)")
         print(f"wrote {Path(args.out) / 'model.pt'}, card.json and {plot}", file=sys.stderr)
+
+
+def _training_window(side: float) -> float:
+    """``train --window`` (a length, as for classify) as Table 2's fraction of the paper's box side."""
+    from .training.data import PAPER_BOX_SIDE
+
+    if not side > 0:
+        raise UsageError(f"--window must be a positive length, got {side}.")
+    if side <= 1:
+        # Before, --window was a fraction of 60; a window of side <= 1 holds about one particle.
+        raise UsageError(
+            f"--window {side:g} looks like the old fraction of the paper's box side: --window is now a length "
+            f"(length units), as for classify --window; use --window {side * PAPER_BOX_SIDE:g} for the same windows.")
+    return side / PAPER_BOX_SIDE
 
 
 def _crossval(args) -> None:
@@ -356,7 +379,8 @@ def _crossval(args) -> None:
     import functools
 
     if args.model == "dmpnn":
-        builder = functools.partial(builder, mode=args.featurization)
+        builder = functools.partial(builder, mode=args.featurization,
+                                    **({"readout": args.readout} if args.readout else {}))
     else:
         builder = functools.partial(builder, variant=args.variant, image_size=args.image_size)
     result = nested_cv(data, builder=builder, space=space, n_evals=args.evals, epochs=args.epochs, final_epochs=args.final_epochs,

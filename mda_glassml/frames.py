@@ -170,6 +170,12 @@ class Frame:
         The trajectory frame this came from, for messages.
     type_names : tuple of str
         The user's names of A and B.
+    box_center : (float, float)
+        The box's centre in the user's coordinates, where windows sit by
+        default: (0, 0) for HOOMD/GSD boxes, freud boxes and ``[Lx, Ly]``
+        (boxes centred on the origin); the middle of the box for MDAnalysis
+        dimensions (MDAnalysis boxes start at the origin); the cell's middle
+        for OVITO cells.
     """
 
     positions: np.ndarray
@@ -178,11 +184,12 @@ class Frame:
     periodic: bool = True
     index: int | None = None
     type_names: tuple[str, str] = field(default=("A", "B"))
+    box_center: tuple[float, float] = (0.0, 0.0)
 
     def __reduce__(self):
         # freud boxes do not pickle; rebuild from the box's parameters (dask, multiprocessing).
         return (_rebuild_frame, (self.positions, self.types, self.box.to_dict(), self.periodic, self.index,
-                                 self.type_names))
+                                 self.type_names, self.box_center))
 
     @property
     def n_particles(self) -> int:
@@ -220,6 +227,7 @@ class Frame:
         a_type: Any = "A",
         b_type: Any = "B",
         frame: int | None = None,
+        box_center: Any = None,
     ) -> "Frame":
         """Validate raw arrays and build a frame.
 
@@ -236,6 +244,9 @@ class Frame:
             Names of the large (A) and small (B) particles.
         frame : int, optional
             Trajectory frame index, used in error messages.
+        box_center : (float, float), optional
+            The box's centre in these coordinates (default: from the box's
+            convention, see :attr:`box_center`).
 
         Examples
         --------
@@ -248,15 +259,18 @@ class Frame:
         if names.ndim != 1:
             raise InputError(f"types must be one name per particle, got shape {names.shape}{_where(frame)}.")
         codes = type_codes(names, a_type, b_type) if names.size else names.astype(np.int8)
-        return cls._from_codes(positions, codes, box, (str(a_type), str(b_type)), frame)
+        return cls._from_codes(positions, codes, box, (str(a_type), str(b_type)), frame, box_center)
 
     @classmethod
     def _from_codes(
-        cls, positions: Any, codes: np.ndarray, box: Any, type_names: tuple[str, str], frame: int | None
+        cls, positions: Any, codes: np.ndarray, box: Any, type_names: tuple[str, str], frame: int | None,
+        box_center: Any = None,
     ) -> "Frame":
         # Positions and box are checked every frame; type names once (see AtomGroupFrames).
         where = _where(frame)
-        box = make_box(box, frame)
+        spec, box = box, make_box(box, frame)
+        if box_center is None:
+            box_center = _box_center(spec, box)
         pos = np.asarray(positions, dtype=np.float64)
         if pos.ndim != 2 or pos.shape[1] not in (2, 3):
             raise InputError(f"positions must have shape (N, 2) or (N, 3), got {pos.shape}{where}.")
@@ -290,6 +304,7 @@ class Frame:
             periodic=True,
             index=frame,
             type_names=type_names,
+            box_center=(float(box_center[0]), float(box_center[1])),
         )
 
     @classmethod
@@ -365,11 +380,20 @@ class Frame:
         ly = vb[1]
         box = [va[0], ly, 0.0, vb[0] / ly if ly else 0.0, 0.0, 0.0]
         positions = np.asarray(particles.positions[...], dtype=np.float64)
-        return cls.from_arrays(positions, lookup[type_ids], {"hoomd": box}, a_type, b_type, frame)
+        center = matrix[:2, 3] + 0.5 * (va[:2] + vb[:2])
+        return cls.from_arrays(positions, lookup[type_ids], {"hoomd": box}, a_type, b_type, frame, center)
 
 
-def _rebuild_frame(positions, types, box, periodic, index, type_names) -> Frame:
-    return Frame(positions, types, freud.Box.from_box(box), periodic, index, type_names)
+def _box_center(spec: Any, box: freud.box.Box) -> tuple[float, float]:
+    """The box's centre in the user's coordinates, from the convention of how the box was given."""
+    mdanalysis = not isinstance(spec, (freud.box.Box, dict)) and np.asarray(spec).size == 6
+    if mdanalysis:  # MDAnalysis boxes span [0, a) x [0, b) (tilted: the cell from the origin)
+        return 0.5 * (box.Lx + box.xy * box.Ly), 0.5 * box.Ly
+    return 0.0, 0.0
+
+
+def _rebuild_frame(positions, types, box, periodic, index, type_names, box_center=(0.0, 0.0)) -> Frame:
+    return Frame(positions, types, freud.Box.from_box(box), periodic, index, type_names, box_center)
 
 
 class AtomGroupFrames:

@@ -92,12 +92,26 @@ def knn(frame: Frame, k: int, query: np.ndarray | None = None) -> tuple[np.ndarr
             rank = np.arange(qi.size) - np.repeat(starts, np.diff(np.r_[starts, qi.size]))
             first_k = rank < k
             qi, pj, d = qi[first_k], pj[first_k], d[first_k]
-    if qi.size != k * n_query:
-        raise InputError(
-            f"freud found fewer than k={k} neighbours for some particles (the box is too sparse for "
-            "minimum-image neighbours); use a smaller k or a denser configuration."
-        )
+    pairs = qi * np.int64(frame.n_particles) + pj
+    if qi.size != k * n_query or np.unique(pairs).size != pairs.size:
+        # Tiny or sparse boxes: the k-th neighbour lies beyond half the box, where freud lists
+        # a second image of a particle already found (or gives up). Brute force is exact and,
+        # in such boxes, cheap.
+        return _knn_all_pairs(frame, k, np.arange(frame.n_particles) if query is None else query)
     return np.asarray(qi, dtype=np.int64), np.asarray(pj, dtype=np.int64), np.asarray(d)
+
+
+def _knn_all_pairs(frame: Frame, k: int, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``knn`` from all minimum-image distances of the query particles: each neighbour once."""
+    points = frame.points3d
+    if query.size * frame.n_particles > 5e7:  # freud only fails in boxes this small (never in a real frame)
+        raise InputError(f"freud found fewer than k={k} distinct neighbours in a box of {frame.n_particles} "
+                         "particles; use a smaller k or a denser configuration.")
+    dist = neighbor_box(frame).compute_all_distances(points[query], points).astype(np.float64)
+    dist[np.arange(query.size), query] = np.inf  # not its own neighbour
+    order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    return (np.repeat(query, k).astype(np.int64), order.ravel().astype(np.int64),
+            np.take_along_axis(dist, order, axis=1).ravel().astype(np.float32))
 
 
 def undirected(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
@@ -135,6 +149,8 @@ def b_neighbor_edges(frame: Frame, k: int = 2, definition: str = "symmetric") ->
 def window_mask(frame: Frame, side: float, center: Any = None) -> np.ndarray:
     """Which particles lie in the square window of ``side`` centred on ``center`` (periodic); bool (N,).
 
+    ``center`` defaults to the box centre (:attr:`Frame.box_center`).
+
     >>> frame = Frame.from_arrays([[0, 0], [9.5, 0], [5, 5]], ["A", "B", "A"], box=[10, 10])
     >>> window_mask(frame, 2.0).tolist()
     [True, True, False]
@@ -154,12 +170,24 @@ def _window_delta(frame: Frame, side: float, center: Any) -> tuple[np.ndarray, n
         raise InputError(
             f"window side {side} must be > 0 and no larger than the box's shorter side ({shortest:.6g})."
         )
-    c = np.zeros(3, dtype=np.float32)
-    if center is not None:
-        c[:2] = np.asarray(center, dtype=np.float64).reshape(2)
-    delta = frame.box.wrap(frame.points3d - c)[:, :2]
+    c = np.asarray(frame.box_center if center is None else center, dtype=np.float64).reshape(2)
+    delta = _square_images(frame.box, frame.positions.astype(np.float64) - c)
     inside = np.all((delta >= -side / 2) & (delta < side / 2), axis=1)
     return delta, inside
+
+
+def _square_images(box: freud.box.Box, delta: np.ndarray) -> np.ndarray:
+    """The image of each displacement with ``-L/2 <= y < L/2`` and then ``-Lx/2 <= x < Lx/2``.
+
+    In a tilted box (lattice vectors (Lx, 0) and (xy Ly, Ly)) this is not
+    freud's wrap (which wraps into the parallelogram): it is the one image
+    that can lie in a centred axis-aligned square of side <= min(Lx, Ly), as
+    two images differ by at least Ly in y or Lx in x.
+    """
+    n2 = np.floor(delta[:, 1] / box.Ly + 0.5)
+    x = delta[:, 0] - n2 * box.xy * box.Ly
+    n1 = np.floor(x / box.Lx + 0.5)
+    return np.column_stack([x - n1 * box.Lx, delta[:, 1] - n2 * box.Ly])
 
 
 def window(frame: Frame, side: float, center: Any = None) -> Frame:
@@ -175,8 +203,11 @@ def window(frame: Frame, side: float, center: Any = None) -> Frame:
     side : float
         Window side, 0 < side <= the box's shorter side.
     center : (float, float), optional
-        Window centre in the frame's (the user's) coordinates; default (0, 0).
-        Any point is valid: positions are compared modulo the box.
+        Window centre in the frame's (the user's) coordinates; default the
+        box centre (:attr:`~mda_glassml.frames.Frame.box_center`). Any point
+        is valid: positions are compared modulo the box, tilted boxes
+        included (every particle of whichever periodic image falls in the
+        square is kept).
 
     Examples
     --------

@@ -7,7 +7,7 @@ import pytest
 from mda_glassml.cli import main
 from mda_glassml.models.bundle import load_bundle
 
-TINY = ["--hidden", "16", "--depth", "2", "--window", "0.15", "--batch-size", "8", "--quiet"]
+TINY = ["--hidden", "16", "--depth", "2", "--window", "9", "--batch-size", "8", "--quiet"]
 
 
 def test_train_writes_bundle_card_and_plot_and_resumes(ka_dataset1, tmp_path, capsys):
@@ -17,6 +17,8 @@ def test_train_writes_bundle_card_and_plot_and_resumes(ka_dataset1, tmp_path, ca
     assert "test AUC" not in capsys.readouterr().out  # --quiet
     card = json.loads((out / "card.json").read_text())
     assert card["data"]["n_trajectories"] == 10 and card["hyperparameters"]["hidden"] == 16
+    # --window is a length, as for classify; windows train a mean readout by default.
+    assert card["input"] == {"window": 9.0, "windows_per_frame": 4, "readout": "mean"}
     assert len(card["training"]["history"]) == 2 and 0 <= card["scores"]["test_auc"] <= 1
     bundle = load_bundle(out / "model.pt")
     assert bundle.card == card and bundle.featurizer.k == 2
@@ -28,7 +30,31 @@ def test_train_writes_bundle_card_and_plot_and_resumes(ka_dataset1, tmp_path, ca
     # Other settings on the same checkpoint are refused, not mixed.
     assert main(["train", "--manifest", str(ka_dataset1), "--out", str(out), "--epochs", "3",
                  "--windows-per-frame", "4", *TINY]) == 2
-    assert "other settings" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "other work" in err and "epochs: 2 there, 3 now" in err
+
+
+def test_train_window_is_a_length_and_old_fractions_are_refused(ka_dataset1, tmp_path, capsys):
+    assert main(["train", "--manifest", str(ka_dataset1), "--out", str(tmp_path / "o"), "--window", "0.2",
+                 "--quiet"]) == 2
+    assert "use --window 12 for the same windows" in capsys.readouterr().err
+
+
+def test_train_readout_sum_is_recorded_and_such_a_model_refuses_whole_frames(ka_dataset1, tmp_path, capsys):
+    from mda_glassml.classify import Classifier
+    from mda_glassml.frames import InputError
+    from mda_glassml.training.data import LabelledFrames
+
+    out = tmp_path / "sum"
+    assert main(["train", "--manifest", str(ka_dataset1), "--out", str(out), "--epochs", "1", "--readout", "sum",
+                 *TINY]) == 0
+    bundle = load_bundle(out / "model.pt")
+    assert bundle.model.config.readout == "sum" and bundle.card["input"]["window"] == 9.0
+    frame = LabelledFrames.from_manifest(ka_dataset1).frames[0]   # side 14.6: not the training side
+    clf = Classifier(out / "model.pt")
+    with pytest.raises(InputError, match="window=9"):
+        clf.probabilities([frame])
+    assert 0 <= clf.window_map(frame, 9.0).probability <= 1      # the way it was trained
 
 
 def test_crossval_command(ka_dataset1, tmp_path, capsys):

@@ -87,3 +87,57 @@ def test_bad_window_sides_are_refused(side):
     frame = Frame.from_arrays([[0, 0], [1, 1], [2, 2]], ["A", "B", "A"], [10, 10])
     with pytest.raises(InputError, match="window"):
         window(frame, side)
+
+
+def _window_brute_force(pos, lx, ly, xy, side, center):
+    """Particles with some periodic image in the square window: every image within two cells tried."""
+    inside = np.zeros(len(pos), dtype=bool)
+    kept = np.zeros((len(pos), 2))
+    for n1 in range(-2, 3):
+        for n2 in range(-2, 3):
+            img = pos + n1 * np.array([lx, 0.0]) + n2 * np.array([xy * ly, ly]) - center
+            hit = np.all((img >= -side / 2) & (img < side / 2), axis=1)
+            assert not (hit & inside).any()  # at most one image per particle in the square
+            inside |= hit
+            kept[hit] = img[hit]
+    return inside, kept
+
+
+@pytest.mark.parametrize("xy, side, center", [(0.5, 8.0, (0.0, 0.0)), (0.5, 10.0, (3.0, -2.0)),
+                                              (-0.8, 6.0, (7.0, 9.0)), (0.0, 9.0, (4.5, 1.0))])
+def test_window_matches_brute_force_over_images_in_tilted_boxes(xy, side, center):
+    # The issue's case: box 10 x 10, xy = 0.5, side 8 kept 1,253 of the 1,301 particles in it.
+    lx = ly = 10.0
+    rng = np.random.default_rng(5)
+    frac = rng.random((3000, 2))
+    pos = np.column_stack([frac[:, 0] * lx + frac[:, 1] * xy * ly, frac[:, 1] * ly])
+    names = np.where(rng.random(3000) < 0.35, "B", "A")
+    frame = Frame.from_arrays(pos, names, {"hoomd": [lx, ly, 0, xy, 0, 0]})
+    expected, images = _window_brute_force(frame.positions.astype(np.float64), lx, ly, xy, side, np.array(center))
+    w = window(frame, side, center=center)
+    assert w.n_particles == expected.sum()
+    np.testing.assert_allclose(w.positions, images[expected], atol=1e-4)
+
+
+def test_knn_lists_each_neighbour_once_in_a_tiny_box():
+    # Five particles in a 3 x 3 box: the 4th neighbour lies beyond half the box, where freud
+    # listed a second image of a particle already found.
+    rng = np.random.default_rng(0)
+    pos = rng.random((5, 2)) * 3
+    frame = Frame.from_arrays(pos, ["A", "B", "A", "A", "B"], [3, 3])
+    for query in (None, np.array([1, 4])):
+        qi, pj, d = knn(frame, 4 if query is None else 3, query=query)
+        pairs = list(zip(qi.tolist(), pj.tolist()))
+        assert len(pairs) == len(set(pairs))
+        dist = min_image_distances(frame.positions, 3.0, 3.0)
+        np.testing.assert_allclose(d, dist[qi, pj], rtol=1e-5)
+
+
+def test_default_window_is_the_box_centre_in_the_users_coordinates():
+    # MDAnalysis boxes start at the origin: the box centre is (5, 5), not (0, 0).
+    pos = [[5.0, 5.0], [5.5, 4.5], [0.2, 0.2], [9.8, 9.8]]
+    mda_style = Frame.from_arrays(pos, ["A", "B", "A", "B"], [10, 10, 10, 90, 90, 90])
+    assert mda_style.box_center == (5.0, 5.0)
+    assert sorted(window(mda_style, 2.0).positions[:, 0].tolist()) == pytest.approx([0.0, 0.5])
+    centred = Frame.from_arrays(pos, ["A", "B", "A", "B"], {"hoomd": [10, 10, 0, 0, 0, 0]})
+    assert window(centred, 2.0).n_particles == 2 and centred.box_center == (0.0, 0.0)

@@ -109,3 +109,18 @@ def test_example_liquid_has_more_of_everything_than_the_glass(example_universe):
     assert first.n_components > 5 * max(last.n_components, 1)
     assert first.n_bb_edges > 5 * max(last.n_bb_edges, 1)
     assert first.n_isolated_a > 2 * last.n_isolated_a
+
+
+def test_window_metrics_default_to_the_box_centre():
+    # As documented: the default window sits at the box centre (here (5, 5), MDAnalysis' convention).
+    from mda_glassml.graphs import window
+
+    rng = np.random.default_rng(2)
+    pos = rng.random((400, 2)) * 18
+    names = np.where(rng.random(400) < 0.35, "B", "A")
+    frame = Frame.from_arrays(pos, names, [18, 18, 18, 90, 90, 90])
+    default = b_neighbor_metrics(frame, window=6.0)
+    at_centre = b_neighbor_metrics(frame, window=6.0, window_center=(9.0, 9.0))
+    assert default.n_particles == at_centre.n_particles == window(frame, 6.0, (9.0, 9.0)).n_particles
+    assert (default.n_components, default.n_bb_edges) == (at_centre.n_components, at_centre.n_bb_edges)
+    assert default.n_particles != b_neighbor_metrics(frame, window=6.0, window_center=(0.0, 0.0)).n_particles

@@ -36,3 +36,33 @@ def test_shipped_model_reaches_its_recorded_auc(name, sets):
     # The card beside the bundle (shown in the docs) says the same.
     side = json.loads(available_models()[name].with_suffix(".json").read_text())
     assert side["heldout"] == recorded and side["hyperparameters"] == card["hyperparameters"]
+    assert "not a clean" in side["heldout_note"].lower()
+
+
+def test_is_energy_baseline_beside_the_bb_count(sets):
+    # The B-B count is a constant 0 on most held-out inherent structures (AUC 0.5 by ties); the
+    # IS energy alone separates datasets 1-5's inherent structures. Both are recorded in the cards.
+    from mda_glassml.models.make_pretrained import is_energy_baseline, potential_energy
+
+    measured = is_energy_baseline(sets)
+    assert set(measured) == {n for n in sets if n.endswith("_is")}
+    assert all(measured[f"dataset{d}_is"]["auc"] == 1.0 for d in range(1, 6))
+    for name in available_models():
+        side = json.loads(available_models()[name].with_suffix(".json").read_text())
+        assert {k: v["auc"] for k, v in side["heldout_baseline_is_energy"].items()} == pytest.approx(
+            {k: v["auc"] for k, v in measured.items()})
+    # In the campaigns' convention (truncated, unshifted LJ): a KA glass's IS energy is about -3.87.
+    glass = sets["dataset5_is"].frames[int(sets["dataset5_is"].labels.argmax())]
+    assert -3.9 < potential_energy(glass) < -3.85
+
+
+def test_heldout_trajectories_are_stratified_by_campaign():
+    from mda_glassml.models.make_pretrained import heldout_trajectories
+
+    # The shipped models' campaigns: 15 cooling runs and 12 liquids; a pooled split may take
+    # 5 + 2 or 3 + 4 of them, a stratified one takes 25 % of each.
+    groups = [f"fast/traj_{i:04d}" for i in range(15)] + [f"liquids/traj_{i:04d}" for i in range(12)]
+    for seed in range(5):
+        out = heldout_trajectories(groups * 2, seed=seed)
+        assert sum(g.startswith("fast/") for g in out) == 4 and sum(g.startswith("liquids/") for g in out) == 3
+    assert heldout_trajectories(groups) == heldout_trajectories(list(reversed(groups)))  # names alone decide

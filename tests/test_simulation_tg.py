@@ -57,3 +57,30 @@ def test_bad_input():
         fit_tg(T, np.zeros((2, T.size + 1)))
     with pytest.raises(InputError, match="finite"):
         fit_tg(T, np.full(T.size, np.nan))
+
+
+def _campaign_curve(records, tg=0.39, runs=6, seed=0):
+    from mda_glassml.simulation.campaign import RECORD_PRESETS
+    from mda_glassml.simulation.protocol import CoolingProtocol
+
+    t = CoolingProtocol().record_temperatures()[list(RECORD_PRESETS[records])]
+    e = np.where(t < tg, -3.87 + 0.02 * (t - tg), -3.87 + 0.09 * (t - tg))
+    return t, e + np.random.default_rng(seed).normal(0, 0.0005, (runs, t.size))
+
+
+def test_default_dataset_records_are_refused_with_what_to_keep():
+    # The case: with T = 1.99, 1.756, 0.957, 0.547, 0.44, 0.05 the fit returned its bound 0.44 +- 0.
+    t, e = _campaign_curve("datasets")
+    with pytest.raises(InputError, match="--records tg"):
+        fit_tg(t, e, n_bootstrap=20)
+
+
+def test_the_documented_campaign_records_give_tg():
+    # The module's example: a campaign with --records tg, Tg 0.39.
+    import warnings
+
+    t, e = _campaign_curve("tg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fit_tg(t, e, n_bootstrap=100)
+    assert abs(fit.tg - 0.39) < 0.02 and 0 < fit.tg_err < 0.02

@@ -95,6 +95,11 @@ def test_builder_reads_campaigns(cooling, liquids, tmp_path):
         assert next(csv.reader(fh)) == ["file", "frame", "label", "temperature", "is_energy", "trajectory"]
     match = summary["dataset6_energy_match"]
     assert match["n_liquids"] == 3 and match["n_glasses"] == 3 and match["agrees"]
+    # datasets.json says which cooling made datasets 1-5 (and dataset 6's glasses).
+    saved = json.loads((tmp_path / "datasets.json").read_text())
+    campaign = Campaign.open(folder)
+    assert saved["cooling"]["n_steps"] == campaign.protocol.n_steps and saved["cooling"]["engine"] == campaign.engine
+    assert saved["cooling"]["rate"] in ("fast", "slow", "other") and saved["dataset6_glass_cooling"] == saved["cooling"]
 
 
 def test_dataset6_refused_when_energies_differ(cooling, liquids, tmp_path):

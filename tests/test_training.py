@@ -121,11 +121,43 @@ def test_killed_and_resumed_equals_unbroken(data, tmp_path):
     for k, v in model.state_dict().items():
         assert torch.equal(v, reference[k])
 
-    with pytest.raises(InputError, match="other settings"):
+    with pytest.raises(InputError, match="other work: config.epochs: 3 there, 4 now"):
         fit(model, task, TrainConfig(epochs=4, batch_size=8, progress=False), checkpoint=ckpt, resume=True)
     ckpt.write_bytes(b"garbage")
     with pytest.raises(InputError, match="cannot read the checkpoint"):
         fit(model, task, cfg, checkpoint=ckpt, resume=True)
+
+
+def test_a_checkpoint_of_other_data_or_features_is_refused(data, tmp_path):
+    # The case: a k = 2 run in the folder, then other data with k = 4 and dropout 0.3.
+    ckpt = tmp_path / "run.ckpt"
+    model, task, cfg, _ = make(data, epochs=1, hidden=8)
+    fit(model, task, cfg, checkpoint=ckpt)
+    other = data.subset(np.arange(len(data))[::-1])  # same frames, another order: another data set
+    tr, va, _ = group_split(other.groups, (0.6, 0.2, 0.2), seed=0)
+    feat = Featurizer(k=4)
+    task4 = GraphTask(feat, other.subset(tr), other.subset(va), window=WINDOW, seed=0, windows_per_frame=12)
+    model4 = DMPNN(feat.node_dim, feat.edge_dim, hidden=8, depth=3, dropout=0.3)
+    with pytest.raises(InputError, match="other work") as err:
+        fit(model4, task4, cfg, checkpoint=ckpt, resume=True)
+    for key in ("model.dropout", "task.featurizer.k", "task.train"):
+        assert key in str(err.value)
+    # A checkpoint that records nothing of what made it (older versions) is refused too.
+    state = torch.load(ckpt, weights_only=True)
+    del state["fingerprint"]
+    torch.save(state, ckpt)
+    with pytest.raises(InputError, match="records nothing"):
+        fit(model, task, cfg, checkpoint=ckpt, resume=True)
+
+
+def test_window_training_defaults_to_a_mean_readout(data):
+    from mda_glassml.training.crossval import dmpnn_builder
+
+    params = {"k": 2, "window": 0.15, "hidden": 8, "depth": 2, "dropout": 0.0, "ffn_layers": 1, "batch_size": 8}
+    model, task, _ = dmpnn_builder(params, data, None, 0)
+    assert model.config.readout == "mean" and task.input["window"] == pytest.approx(9.0)
+    assert dmpnn_builder({**params, "window": None}, data, None, 0)[0].config.readout == "sum"
+    assert dmpnn_builder(params, data, None, 0, readout="sum")[0].config.readout == "sum"
 
 
 # -- bad data --------------------------------------------------------------
@@ -178,9 +210,23 @@ def test_nested_cv_selects_on_validation_and_resumes(data, tmp_path, monkeypatch
     saved = json.loads((tmp_path / "crossval.json").read_text())
     assert saved["auc"][0] == pytest.approx(result.auc[0])
 
+    assert result.auc[1] == pytest.approx(np.std([f.test_auc for f in result.folds], ddof=1))
+    # Fold bundles carry a data section (density, box) and what they trained on.
+    from mda_glassml.models.bundle import load_bundle
+
+    card = load_bundle(tmp_path / "fold0" / "model.pt").card
+    assert card["data"]["density"] == pytest.approx(1.2, rel=0.01) and card["input"]["window"] == pytest.approx(9.0)
+
     seen.clear()  # a second call reads the finished folds back
     again = nested_cv(data, space=TINY_SPACE, n_evals=2, epochs=2, final_epochs=3, config=cfg, out_dir=tmp_path)
     assert not seen and again.auc == result.auc
+    # ... but never for other work: another budget, other data.
+    with pytest.raises(InputError, match="fold result .* n_evals: 2 there, 3 now"):
+        nested_cv(data, space=TINY_SPACE, n_evals=3, epochs=2, final_epochs=3, config=cfg, out_dir=tmp_path)
+    fewer = data.subset(np.arange(len(data) - 2))
+    with pytest.raises(InputError, match="data:"):
+        nested_cv(fewer, space=TINY_SPACE, n_evals=2, epochs=2, final_epochs=3, config=cfg, out_dir=tmp_path)
+    assert not seen
 
 
 def test_nested_cv_folds_on_dask_equal_serial(data, tmp_path):

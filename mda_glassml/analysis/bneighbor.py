@@ -41,8 +41,9 @@ class BNeighborMetrics(FrameAnalysis):
         centred on ``window_center``; the window's boundaries are open. By
         default the whole periodic frame is used.
     window_center : (float, float), optional
-        In the trajectory's coordinates; default (0, 0). Windows wrap across
-        the periodic boundaries, so any centre is valid.
+        In the trajectory's coordinates; default the box centre (for
+        MDAnalysis' boxes, which start at the origin, ``(Lx/2, Ly/2)``).
+        Windows wrap across the periodic boundaries, so any centre is valid.
 
     Attributes
     ----------

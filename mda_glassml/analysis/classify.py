@@ -70,14 +70,17 @@ class GlassClassifier(FrameAnalysis):
                                      tile_nodes=tile_nodes)
         self._check_kind()
         self.window = window
+        first = self._frames()
         if window is not None:
             if self.classifier.kind != "dmpnn":
                 raise InputError("window= needs a graph model (a D-MPNN); a CNN classifies whole frames.")
             self._per_frame_arrays = ("local_probability",)
-            first = self._frames()
             from ..graphs import window as cut_window  # noqa: PLC0415
 
             cut_window(first, window)  # a bad window fails now, not deep inside run()
+        # A model that cannot classify inputs of this size fails now, too.
+        self.classifier.check_side(float(window) if window is not None else float(np.sqrt(first.area)),
+                                   "windows" if window is not None else "whole frames")
 
     def _check_kind(self) -> None:
         pass
@@ -180,6 +183,7 @@ class AttentionGraphMetrics(FrameAnalysis):
     window : float, optional
         Analyse a window of this side centred on ``window_center`` instead of the whole frame.
     window_center : (float, float), optional
+        Default: the box centre (as for :class:`~mda_glassml.analysis.BNeighborMetrics`).
     device : str
         As for :class:`GlassClassifier`.
     store_weights : bool

@@ -6,8 +6,11 @@ Usage (after the two campaigns of ``docs/pretrained.rst``)::
 
 1. builds datasets 1-6 and their inherent-structure twins
    (:func:`mda_glassml.simulation.datasets.build_datasets`);
-2. holds out a fixed 25 % of the trajectories of each campaign (grouped,
-   seed 2026): nothing of them is used for training or model selection;
+2. holds out a fixed 25 % of the trajectories of each campaign (grouped and
+   stratified by campaign, seed 2026; :func:`heldout_trajectories`), drawn
+   from the trajectory names before anything is trained and written out
+   first: nothing of them is used for training, model selection or any
+   choice of the recipe (balance, epochs, hyperparameters);
 3. trains on the rest, split 85/15 by trajectory into train/validation, on
    datasets 1-6 together (every liquid against the T = 0.05 glass of its
    trajectory, so the classes are balanced):
@@ -41,7 +44,8 @@ from ..training.crossval import cnn_builder, dmpnn_builder
 from ..training.data import LabelledFrames, group_split
 from ..training.loop import TrainConfig, fit, predict_logits, scores
 
-__all__ = ["main", "HELDOUT_GSD", "HELDOUT_MANIFEST", "heldout_sets", "score_on_heldout", "baseline_scores"]
+__all__ = ["main", "HELDOUT_GSD", "HELDOUT_MANIFEST", "heldout_sets", "score_on_heldout", "baseline_scores",
+           "is_energy_baseline", "potential_energy", "heldout_trajectories"]
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
 HELDOUT_GSD = _DATA / "heldout" / "ka2d_heldout.gsd"
@@ -113,6 +117,67 @@ def baseline_scores(sets: dict[str, LabelledFrames]) -> dict[str, dict[str, floa
     return out
 
 
+def potential_energy(frame: Frame) -> float:
+    """Kob–Andersen potential energy per particle of ``frame`` (LJ truncated, not shifted, at 2.5 sigma).
+
+    Of an inherent structure this is its IS energy, in the convention of the
+    energies the campaigns log (``mda_glassml/is_energy``).
+    """
+    import freud  # noqa: PLC0415
+
+    from ..simulation.protocol import KAModel  # noqa: PLC0415
+
+    model = KAModel()
+    a, b = model.types
+    eps = np.zeros((2, 2))
+    sig = np.zeros((2, 2))
+    for (i, j), names in (((0, 0), (a, a)), ((0, 1), (a, b)), ((1, 1), (b, b))):
+        eps[i, j], sig[i, j], _ = model.pair(*names)
+        eps[j, i], sig[j, i] = eps[i, j], sig[i, j]
+    nlist = freud.locality.AABBQuery(frame.box, frame.points3d).query(
+        frame.points3d, {"r_max": model.max_cutoff(), "exclude_ii": True}).toNeighborList()
+    ti, tj = frame.types[nlist.query_point_indices], frame.types[nlist.point_indices]
+    e, s, r = eps[ti, tj], sig[ti, tj], np.asarray(nlist.distances, dtype=np.float64)
+    inside = r < model.cutoff_factor * s
+
+    def lj(x):
+        return 4 * e * ((s / x) ** 12 - (s / x) ** 6)
+
+    pair = np.where(inside, lj(r), 0.0)
+    return float(pair.sum() / 2 / frame.n_particles)  # each pair listed from both ends
+
+
+def is_energy_baseline(sets: dict[str, LabelledFrames]) -> dict[str, dict[str, float]]:
+    """The IS-energy baseline on the inherent-structure sets: AUC of the energy alone (lower = glass).
+
+    The thermodynamic no-ML baseline beside :func:`baseline_scores`: on
+    inherent structures of datasets 1-5 the glasses sit lower in energy.
+    """
+    out = {}
+    for name, data in sorted(sets.items()):
+        if name.endswith("_is"):
+            auc, _ = scores(data.labels, -np.array([potential_energy(f) for f in data.frames]))
+            out[name] = {"auc": auc, "n": len(data)}
+    return out
+
+
+def heldout_trajectories(groups: Any, fraction: float = 0.25, seed: int = SEED) -> set[str]:
+    """The held-out trajectories: ``fraction`` of each campaign's, drawn before anything is trained.
+
+    Groups are ``"campaign/trajectory"``; the split is grouped and
+    stratified by campaign (each campaign gives its own share), seeded.
+    """
+    groups = np.unique(np.asarray(groups, dtype=str))
+    campaign = np.array([g.rsplit("/", 1)[0] if "/" in g else "" for g in groups])
+    out: set[str] = set()
+    for c in np.unique(campaign):
+        mine = groups[campaign == c]
+        n_out = int(round(fraction * mine.size))
+        order = np.random.default_rng([seed, *map(ord, c)]).permutation(mine.size)
+        out |= set(mine[order[:n_out]].tolist())
+    return out
+
+
 def _write_heldout(sets: dict[str, LabelledFrames], folder: Path) -> None:
     import gsd.hoomd  # noqa: PLC0415
 
@@ -169,9 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     names = sorted(summary["datasets"])
     all_sets = {name: _load(manifests, name) for name in names}
 
-    # One grouped hold-out over all trajectories (both campaigns).
-    groups = np.unique(np.concatenate([d.groups for d in all_sets.values()]))
-    keep_out = set(groups[group_split(groups, (0.75, 0.25), seed=SEED)[1]])
+    # The hold-out comes first, from the trajectory names alone, stratified by campaign, and is
+    # written out before any training: no choice below may look at it.
+    keep_out = heldout_trajectories(np.concatenate([d.groups for d in all_sets.values()]))
     heldout = {n: d.subset(np.flatnonzero(np.isin(d.groups, list(keep_out)))) for n, d in all_sets.items()}
     # Datasets 1-6 as they are: each is balanced, so a trajectory's glass appears once per
     # liquid it is paired with (fresh windows / rotations each time). Measured: with each glass
@@ -181,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     tr, va = group_split(train_all.groups, (0.85, 0.15), seed=SEED)
     train, val = train_all.subset(tr), train_all.subset(va)
     out = Path(args.out)
-    _write_heldout(heldout, out / "heldout")
+    _write_heldout(heldout, out / "heldout")  # frozen before any model exists
     heldout_loaded = heldout_sets(out / "heldout" / HELDOUT_GSD.name, out / "heldout" / HELDOUT_MANIFEST.name)
 
     for name in args.models.split(","):
@@ -219,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         save_bundle(path, net, task.featurizer, card=card)
         card["heldout"] = score_on_heldout(load_bundle(path), heldout_loaded)
         card["heldout_baseline_bb_edges"] = baseline_scores(heldout_loaded)
+        card["heldout_baseline_is_energy"] = is_energy_baseline(heldout_loaded)
         save_bundle(path, net, task.featurizer, card=card)
         (models_dir / f"{name}.json").write_text(json.dumps(
             {k: v for k, v in card.items() if k != "training"} | {"training": {

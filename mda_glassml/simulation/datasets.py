@@ -196,6 +196,18 @@ def read_manifest(path: str | os.PathLike) -> list[ManifestRow]:
                             float(r["temperature"]), float(r["is_energy"]), r["trajectory"]) for r in reader]
 
 
+def _cooling_record(campaign: Campaign) -> dict[str, Any]:
+    """The cooling behind a campaign's records, for datasets.json: steps, rate, engine, folder."""
+    from .protocol import FAST_STEPS, SLOW_STEPS  # noqa: PLC0415
+
+    p = campaign.protocol
+    name = {FAST_STEPS: "fast", SLOW_STEPS: "slow"}.get(p.n_steps, "other")
+    return {"campaign": str(campaign.folder), "engine": campaign.engine, "rate": name, "n_steps": p.n_steps,
+            "dt": p.dt, "t_start": p.t_start, "t_end": p.t_end,
+            "rate_per_time": (p.t_start - p.t_end) / (p.n_steps * p.dt), "n_particles": p.n_particles,
+            "campaign_seed": campaign.campaign_seed}
+
+
 def build_datasets(
     out: str | os.PathLike,
     cooling: str | os.PathLike | None = None,
@@ -260,6 +272,10 @@ def build_datasets(
         if last != hold.protocol.n_records:
             raise InputError(f"{liquids} did not record the end of its hold (record {hold.protocol.n_records})")
 
+    if needs_15:  # which cooling made datasets 1-5: their glasses' history depends on it
+        summary["cooling"] = _cooling_record(cool)
+    if 6 in wanted:
+        summary["dataset6_glass_cooling"] = _cooling_record(glass_campaign)
     out.mkdir(parents=True, exist_ok=True)
     for inherent in (False, True):
         suffix = "_is" if inherent else ""

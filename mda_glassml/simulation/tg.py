@@ -16,6 +16,23 @@ fixed breakpoint the problem is linear). The uncertainty of Tg comes from a
 bootstrap over trajectories (runs resampled with replacement, the mean curve
 refitted), since records of one run are correlated and runs are independent.
 
+Each regime needs at least :data:`MIN_PER_REGIME` (3) distinct temperatures:
+a fit with fewer on one side, or with Tg on the edge of its search range (a
+bound of the least-squares problem), is refused, since its Tg is set by the
+records kept rather than by the data. The records a campaign keeps by
+default (``datasets``: T = 1.99, 1.756, 0.957, 0.547, 0.44, 0.05) have one
+temperature below a Tg near 0.39: simulate with ``--records tg`` (17 records
+from T = 1.0 to 0.05, 9 of them below 0.5) for a Tg fit::
+
+    mda-glassml simulate --out fast --n-trajectories 10 --records tg
+
+    from mda_glassml.simulation.tg import campaign_is_energies, fit_tg
+    temperatures, energies = campaign_is_energies("fast")
+    fit = fit_tg(temperatures, energies)
+
+A warning (:class:`TgWarning`) says when bootstrap resamples reach a bound:
+the error bar is then too small.
+
 Examples
 --------
 >>> import numpy as np
@@ -40,7 +57,17 @@ from ..frames import InputError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["TgFit", "fit_tg", "hinge_fit", "campaign_is_energies"]
+__all__ = ["TgFit", "TgWarning", "fit_tg", "hinge_fit", "campaign_is_energies", "MIN_PER_REGIME"]
+
+#: Distinct temperatures each regime (glass, liquid) needs for its straight line.
+MIN_PER_REGIME = 3
+
+_KEEP = ("keep records on both sides of Tg: a campaign simulated with --records tg (17 records from T = 1.0 "
+         "to 0.05) has 9 below T = 0.5; the datasets preset (the default) has only T = 0.05 below 0.44")
+
+
+class TgWarning(UserWarning):
+    """The Tg fit is weaker than its numbers suggest (bootstrap resamples at a bound)."""
 
 
 def _hinge(params: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -169,10 +196,29 @@ def fit_tg(temperatures: Any, energies: Any, t_max: float | None = None, n_boots
     t, e = t[order], e[:, order]
     n = e.shape[0]
     params = hinge_fit(t, e.mean(axis=0))
+    ts = np.unique(t)
+    lo, hi = ts[1], ts[-2]
+    below, above = ts[ts < params[3]], ts[ts >= params[3]]
+    at_bound = min(params[3] - lo, hi - params[3]) <= 1e-6 * (hi - lo)
+    if at_bound or below.size < MIN_PER_REGIME or above.size < MIN_PER_REGIME:
+        raise InputError(
+            f"the two-regime fit put Tg at {params[3]:.4g}"
+            + (" — the edge of its search range, so the value is set by the records kept, not by the data"
+               if at_bound else "")
+            + f", with {below.size} temperature(s) below it ({', '.join(f'{x:.3g}' for x in below)}) and "
+            f"{above.size} above; each straight line needs at least {MIN_PER_REGIME}. To fit Tg, {_KEEP}."
+        )
     boot = np.full(n_bootstrap if n > 1 else 0, np.nan)
     rng = np.random.default_rng(seed)
     for b in range(boot.size):
         boot[b] = hinge_fit(t, e[rng.integers(0, n, n)].mean(axis=0))[3]
+    stuck = np.mean(np.minimum(boot - lo, hi - boot) <= 1e-6 * (hi - lo)) if boot.size else 0.0
+    if stuck > 0.05:
+        import warnings  # noqa: PLC0415
+
+        warnings.warn(f"{stuck:.0%} of the bootstrap fits put Tg at the edge of its range ({lo:.3g} or {hi:.3g}): "
+                      f"the error bar {np.std(boot, ddof=1):.3g} is too small. To fit Tg, {_KEEP}.", TgWarning,
+                      stacklevel=2)
     sem = e.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(t.size)
     return TgFit(
         tg=float(params[3]),

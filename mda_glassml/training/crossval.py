@@ -8,17 +8,24 @@ The paper's scheme (section II.5), without its leak:
    (grouped);
 3. ``n_evals`` (15) TPE evaluations of ``epochs`` (10) epochs each over the
    search space, each scored by its best **inner-validation** AUC — never by
-   a test set (the original code selected on test AUC);
+   a test set (the original code selected on test AUC); the first
+   ``n_startup`` (5 of 15) are random, the rest TPE suggestions
+   (:mod:`mda_glassml.training.search`; hyperopt's default of 20 random
+   trials would make all 15 random);
 4. the best hyperparameters retrained on inner-train + inner-test (the
    epoch chosen on inner validation), then scored once on the outer test.
 
-Results: outer-test AUC and accuracy per fold, their mean ± std.
+Results: outer-test AUC and accuracy per fold, their mean ± sample std
+(``ddof=1``).
 
 Everything is written under ``out_dir`` as it happens: hyperopt's trials
 after every evaluation (hyperopt's own ``trials_save_file``; a pickle this
 package wrote itself), the final model's checkpoint after every epoch, and
 each fold's ``result.json`` and model bundle when it ends. Run the same call
 again to resume a killed search; finished folds are read back, not redone.
+Each of these files carries a fingerprint of what made it (data, fold,
+search space, budgets, settings, model builder, package version): a call
+for other work into the same folder is refused, naming what differs.
 The folds can run as dask tasks (``n_workers`` or ``scheduler``).
 
 The model is pluggable: a *builder* turns a hyperparameter dict and data
@@ -38,7 +45,8 @@ import numpy as np
 
 from ..frames import InputError
 from .data import PAPER_BOX_SIDE, LabelledFrames, group_split, outer_folds
-from .loop import TrainConfig, fit, predict_logits, scores
+from .fingerprint import check_fingerprint, data_hash, fingerprint
+from .loop import TrainConfig, fit, predict_logits, scores, run_fingerprint
 
 __all__ = ["PAPER_SPACE", "CNN_SPACE", "CrossValResult", "FoldResult", "nested_cv", "dmpnn_builder", "cnn_builder",
            "hyperopt_space"]
@@ -86,8 +94,13 @@ def _clean(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFrames, seed: int,
-                  mode: str = "invariant", n_rbf: int = 0, windows_per_frame: int = 1, readout: str = "sum"):
-    """The D-MPNN from a hyperparameter dict (Table 2's names); returns (model, task, batch_size)."""
+                  mode: str = "invariant", n_rbf: int = 0, windows_per_frame: int = 1, readout: str | None = None):
+    """The D-MPNN from a hyperparameter dict (Table 2's names); returns (model, task, batch_size).
+
+    ``readout`` defaults to ``"mean"`` when training on windows (so that the
+    model applies to whole frames and windows of any side) and to ``"sum"``
+    (the paper's equation 8) on whole frames.
+    """
     from ..models.dmpnn import DMPNN  # noqa: PLC0415
     from ..models.featurize import Featurizer  # noqa: PLC0415
     from .tasks import GraphTask  # noqa: PLC0415
@@ -95,6 +108,8 @@ def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFr
     p = _clean(params)
     featurizer = Featurizer(mode=mode, k=p["k"], n_rbf=n_rbf)
     window = None if p.get("window") is None else p["window"] * PAPER_BOX_SIDE
+    if readout is None:
+        readout = "sum" if window is None else "mean"
     import torch  # noqa: PLC0415
 
     torch.manual_seed(seed)  # the initial weights, too, follow the seed
@@ -139,19 +154,23 @@ class FoldResult:
     trials: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof = 1: a handful of folds estimates a spread)."""
+    a = np.asarray(values, dtype=np.float64)
+    return float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else float("nan")
+
+
 @dataclass
 class CrossValResult:
     folds: list[FoldResult]
 
     @property
     def auc(self) -> tuple[float, float]:
-        a = np.array([f.test_auc for f in self.folds])
-        return float(a.mean()), float(a.std())
+        return _mean_std([f.test_auc for f in self.folds])
 
     @property
     def accuracy(self) -> tuple[float, float]:
-        a = np.array([f.test_accuracy for f in self.folds])
-        return float(a.mean()), float(a.std())
+        return _mean_std([f.test_accuracy for f in self.folds])
 
     def summary(self) -> str:
         lines = [f"fold {f.fold}: test AUC {f.test_auc:.4f}, accuracy {f.test_accuracy:.4f} "
@@ -165,42 +184,80 @@ class CrossValResult:
         return {"folds": [f.__dict__ for f in self.folds], "auc": self.auc, "accuracy": self.accuracy}
 
 
+def builder_name(builder: Builder) -> dict[str, Any]:
+    """A builder as plain values, for fingerprints: its qualified name and bound keyword options."""
+    import functools  # noqa: PLC0415
+
+    options: dict[str, Any] = {}
+    while isinstance(builder, functools.partial):
+        options = {**builder.keywords, **options}
+        builder = builder.func
+    name = f"{getattr(builder, '__module__', '?')}.{getattr(builder, '__qualname__', type(builder).__name__)}"
+    return {"builder": name, "options": options}
+
+
+def _fold_fingerprint(fold: int, data: LabelledFrames, test_idx: np.ndarray, builder: Builder,
+                      space: dict[str, Any], n_evals: int, n_startup: int | None, config: TrainConfig,
+                      final_epochs: int) -> dict[str, Any]:
+    from .. import __version__  # noqa: PLC0415
+
+    settings = {k: v for k, v in config.__dict__.items() if k not in ("progress", "device")}
+    return fingerprint(data=data_hash(data), fold=fold, test=data_hash(data.subset(test_idx)),
+                       space={k: list(v) if isinstance(v, tuple) else v for k, v in space.items()},
+                       n_evals=n_evals, n_startup=n_startup, config=settings, final_epochs=final_epochs,
+                       **builder_name(builder), version=__version__)
+
+
+def _trial_record(trials: Any, hspace: Any) -> list[dict[str, Any]]:
+    """Every trial of the search (resumed ones included), from hyperopt's own record."""
+    from hyperopt import space_eval  # noqa: PLC0415
+
+    out = []
+    for t in trials.trials:
+        vals = {k: v[0] for k, v in t["misc"]["vals"].items() if v}
+        out.append({"tid": int(t["tid"]), "params": _clean(space_eval(hspace, vals)),
+                    "val_auc": t["result"].get("val_auc"), "epoch": t["result"].get("epoch")})
+    return out
+
+
 def _run_fold(fold: int, data: LabelledFrames, train_idx: np.ndarray, test_idx: np.ndarray,
               builder: Builder, space: dict[str, Any], n_evals: int, config: TrainConfig,
-              final_epochs: int, folder: Path | None) -> FoldResult:
-    from hyperopt import STATUS_OK, fmin, space_eval, tpe  # noqa: PLC0415
+              final_epochs: int, folder: Path | None, n_startup: int | None = None) -> FoldResult:
+    from hyperopt import STATUS_OK, space_eval  # noqa: PLC0415
 
+    from .search import tpe_search  # noqa: PLC0415
+
+    made_by = _fold_fingerprint(fold, data, test_idx, builder, space, n_evals, n_startup, config, final_epochs)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         done = folder / "result.json"
         if done.is_file():
-            return FoldResult(**json.loads(done.read_text()))
+            saved = json.loads(done.read_text())
+            check_fingerprint(saved.pop("fingerprint", None), made_by, f"the fold result {done}")
+            return FoldResult(**saved)
     seed = config.seed + 1000 * fold
     outer_train = data.subset(train_idx)
     inner_tr, inner_val, inner_te = (outer_train.subset(i) for i in
                                      group_split(outer_train.groups, (0.8, 0.1, 0.1), seed=seed))
-    evals: list[dict[str, Any]] = []
 
     def objective(params: dict[str, Any]) -> dict[str, Any]:
         model, task, batch_size = builder(params, inner_tr, inner_val, seed)
         res = fit(model, task, replace(config, batch_size=batch_size, seed=seed))
-        evals.append({"params": _clean(params), "val_auc": res.best_val_auc, "epoch": res.best_epoch})
         loss = -res.best_val_auc if np.isfinite(res.best_val_auc) else 0.0
         return {"loss": loss, "status": STATUS_OK, "val_auc": res.best_val_auc, "epoch": res.best_epoch}
 
     hspace = hyperopt_space(space)
-    trials_file = str(folder / "trials.pkl") if folder is not None else ""
-    best = fmin(objective, hspace, algo=tpe.suggest, max_evals=n_evals,
-                rstate=np.random.default_rng(seed), trials_save_file=trials_file,
-                show_progressbar=config.progress)
-    params = _clean(space_eval(hspace, best))
+    trials = tpe_search(objective, hspace, n_evals, seed, trials_file=folder / "trials.pkl" if folder else None,
+                        fingerprint={k: v for k, v in made_by.items() if k != "final_epochs"}, n_startup=n_startup, progress=config.progress)
+    evals = _trial_record(trials, hspace)
+    params = _clean(space_eval(hspace, {k: v[0] for k, v in trials.best_trial["misc"]["vals"].items() if v}))
     final_train = LabelledFrames(inner_tr.frames + inner_te.frames,
                                  np.r_[inner_tr.labels, inner_te.labels], np.r_[inner_tr.groups, inner_te.groups],
                                  np.r_[inner_tr.temperatures, inner_te.temperatures])
     model, task, batch_size = builder(params, final_train, inner_val, seed)
     ckpt = folder / "final.ckpt" if folder is not None else None
-    res = fit(model, task, replace(config, epochs=final_epochs, batch_size=batch_size, seed=seed),
-              checkpoint=ckpt, resume=True)
+    final_config = replace(config, epochs=final_epochs, batch_size=batch_size, seed=seed)
+    res = fit(model, task, final_config, checkpoint=ckpt, resume=True)
     test = data.subset(test_idx)
     test_samples = task.samples(test, seed=seed + 7)
     logits = predict_logits(model, test_samples, task.collate, batch_size, config.device)
@@ -209,11 +266,15 @@ def _run_fold(fold: int, data: LabelledFrames, train_idx: np.ndarray, test_idx: 
     if folder is not None:
         from ..models.bundle import save_bundle  # noqa: PLC0415
 
+        # A data section as train_model's, so that a Classifier can check densities and sizes.
+        data_card = {"n_configurations": len(final_train), "n_trajectories": int(len(set(final_train.groups))),
+                     **final_train.geometry()}
         save_bundle(folder / "model.pt", model, task.featurizer,
-                    card={"params": params, "fold": fold, "test_auc": auc, "test_accuracy": acc,
-                          "history": res.history})
+                    card={"params": params, "fold": fold, "data": data_card, "input": task.input,
+                          "test_auc": auc, "test_accuracy": acc, "history": res.history,
+                          "fingerprint": run_fingerprint(model, task, final_config)})
         tmp = folder / ".result.json.part"
-        tmp.write_text(json.dumps(result.__dict__, indent=2) + "\n")
+        tmp.write_text(json.dumps({"fingerprint": made_by, **result.__dict__}, indent=2) + "\n")
         os.replace(tmp, folder / "result.json")
     return result
 
@@ -230,7 +291,7 @@ def _run_fold_on_worker(*args: Any) -> FoldResult:
 def nested_cv(data: LabelledFrames, builder: Builder = dmpnn_builder, space: dict[str, Any] | None = None,
               n_evals: int = 15, epochs: int = 10, final_epochs: int | None = None, n_folds: int = 3,
               config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None,
-              n_workers: int = 1, scheduler: str | None = None) -> CrossValResult:
+              n_workers: int = 1, scheduler: str | None = None, n_startup: int | None = None) -> CrossValResult:
     """Nested cross-validation of a model on labelled data (see the module docstring).
 
     Parameters
@@ -243,6 +304,9 @@ def nested_cv(data: LabelledFrames, builder: Builder = dmpnn_builder, space: dic
         ``{name: (low, high, step) or fixed value}``; default :data:`PAPER_SPACE`.
     n_evals, epochs : int
         TPE evaluations per fold and epochs per evaluation (paper: 15, 10).
+    n_startup : int
+        Random evaluations before TPE's suggestions (default
+        :func:`~mda_glassml.training.search.default_startup`: 5 of 15).
     final_epochs : int
         Epochs of the retrained model (default ``epochs``).
     config : TrainConfig
@@ -260,7 +324,7 @@ def nested_cv(data: LabelledFrames, builder: Builder = dmpnn_builder, space: dic
     folds = outer_folds(data.groups, n_folds=n_folds, seed=config.seed)
     out = Path(out_dir) if out_dir is not None else None
     args = [(i, data, tr, te, builder, space, n_evals, config, final_epochs,
-             out / f"fold{i}" if out is not None else None) for i, (tr, te) in enumerate(folds)]
+             out / f"fold{i}" if out is not None else None, n_startup) for i, (tr, te) in enumerate(folds)]
     if n_workers <= 1 and scheduler is None:
         results = [_run_fold(*a) for a in args]
     else:

@@ -35,8 +35,9 @@ import torch
 from ..frames import InputError
 from ..models import weight_l2
 from .data import LabelledFrames
+from .fingerprint import check_fingerprint, fingerprint
 
-__all__ = ["TrainConfig", "TrainResult", "Task", "fit", "predict", "predict_logits", "scores", "learning_rate"]
+__all__ = ["TrainConfig", "TrainResult", "Task", "fit", "run_fingerprint", "predict", "predict_logits", "scores", "learning_rate"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ class Task(Protocol):
     def labels(self, samples: Sequence[Any]) -> np.ndarray: ...
 
     def collate(self, samples: Sequence[Any]) -> Any: ...
+
+    def fingerprint(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -169,8 +172,10 @@ def fit(model: torch.nn.Module, task: Task, config: TrainConfig, checkpoint: str
     ----------
     checkpoint : path, optional
         File written after every epoch (model, optimiser, history, best
-        weights). With ``resume=True`` and an existing file, training goes on
-        from the epoch after the last one saved.
+        weights, the run's fingerprint). With ``resume=True`` and an existing
+        file, training goes on from the epoch after the last one saved; a
+        file made by other work (other data, settings, model or features) is
+        refused, with what differs.
     on_epoch_end : callable, optional
         Called as ``on_epoch_end(epoch, record)`` after each epoch's checkpoint.
     """
@@ -184,8 +189,9 @@ def fit(model: torch.nn.Module, task: Task, config: TrainConfig, checkpoint: str
     best_loss = float("inf")
     start_epoch = 0
     ckpt_path = Path(checkpoint) if checkpoint is not None else None
+    run = run_fingerprint(model, task, config)
     if resume and ckpt_path is not None and ckpt_path.is_file():
-        state = _load_checkpoint(ckpt_path, config)
+        state = _load_checkpoint(ckpt_path, run)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         best_state = state["best_model"]
@@ -251,7 +257,7 @@ def fit(model: torch.nn.Module, task: Task, config: TrainConfig, checkpoint: str
         if ckpt_path is not None:
             _save_atomic({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                           "best_model": best_state, "result": result.to_dict(),
-                          "config": asdict(config)}, ckpt_path)
+                          "fingerprint": run}, ckpt_path)
         if on_epoch_end is not None:
             on_epoch_end(epoch, record)
     if best_state is not None:
@@ -259,18 +265,18 @@ def fit(model: torch.nn.Module, task: Task, config: TrainConfig, checkpoint: str
     return result
 
 
-def _load_checkpoint(path: Path, config: TrainConfig) -> dict[str, Any]:
+def run_fingerprint(model: torch.nn.Module, task: Task, config: TrainConfig) -> dict[str, Any]:
+    """What decides a training run's result: settings (not progress or device), architecture, task."""
+    settings = {k: v for k, v in asdict(config).items() if k not in ("progress", "device")}
+    architecture = model.config.to_dict() if hasattr(model, "config") else type(model).__name__
+    task_part = task.fingerprint() if hasattr(task, "fingerprint") else type(task).__name__
+    return fingerprint(config=settings, model=architecture, task=task_part)
+
+
+def _load_checkpoint(path: Path, run: dict[str, Any]) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise InputError(f"cannot read the checkpoint {path} ({exc}); delete it to start afresh.") from None
-    saved = dict(state.get("config", {}))
-    mine = asdict(config)
-    # Progress and device do not change the result; everything else must match.
-    diff = {k: (saved.get(k), v) for k, v in mine.items() if k not in ("progress", "device") and saved.get(k) != v}
-    if diff:
-        raise InputError(
-            f"the checkpoint {path} was written with other settings ({diff}, saved vs now); "
-            "use the same settings or another checkpoint path."
-        )
+    check_fingerprint(state.get("fingerprint"), run, f"the checkpoint {path}")
     return state

@@ -3,10 +3,14 @@
 :func:`train_model` splits the data by trajectory (train / validation /
 test, 80/10/10 by default), trains with :func:`~mda_glassml.training.loop.fit`
 (checkpoint after every epoch in ``out/checkpoint.pt``, so a killed run
-resumes), picks the epoch with the best validation AUC, scores the held-out
-test trajectories once, and writes ``out/model.pt`` (a bundle, see
-:mod:`mda_glassml.models.bundle`) and ``out/card.json`` (data, split sizes,
-hyperparameters, training record, test AUC and accuracy).
+resumes; a checkpoint of other work — other data, hyperparameters or
+features — is refused, see :mod:`mda_glassml.training.fingerprint`), picks
+the epoch with the best validation AUC, scores the held-out test
+trajectories once, and writes ``out/model.pt`` (a bundle, see
+:mod:`mda_glassml.models.bundle`) and ``out/card.json`` (data and its hash,
+split sizes, hyperparameters, what the model sees — ``input.window``, the
+window side in length units, or None for whole frames — the training
+record, test AUC and accuracy).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from ..frames import InputError
 from .crossval import cnn_builder, dmpnn_builder
 from .data import LabelledFrames, group_split
+from .fingerprint import data_hash
 from .loop import TrainConfig, fit, predict_logits, scores
 
 __all__ = ["train_model", "BUILDERS", "DEFAULT_PARAMS"]
@@ -61,7 +66,8 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
         What the data is (a manifest path), recorded in the card.
     **options
         Passed to the builder (D-MPNN: ``mode="paper"``, ``n_rbf=16``,
-        ``windows_per_frame=4``; CNN: ``variant="paper"``, ``image_size=128``).
+        ``windows_per_frame=4``, ``readout="sum"`` — the default is
+        ``"mean"`` on windows; CNN: ``variant="paper"``, ``image_size=128``).
     """
     if model not in BUILDERS:
         raise InputError(f"unknown model {model!r}; choose one of {sorted(BUILDERS)}.")
@@ -81,12 +87,13 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
                                                                       batch_size, config.device))
     card = {
         "model": model,
-        "data": {"source": source, "n_configurations": len(data), "n_trajectories": int(len(set(data.groups))),
+        "data": {"source": source, "hash": data_hash(data), "n_configurations": len(data), "n_trajectories": int(len(set(data.groups))),
                  "split": {"train": len(train), "validation": len(val), "test": len(test)},
                  "temperatures": sorted({round(float(t), 5) for t in data.temperatures}),
                  **data.geometry()},
         "hyperparameters": p,
         "options": options,
+        "input": {**task.input, **({"readout": net.config.readout} if hasattr(net.config, "readout") else {})},
         "featurizer": task.featurizer.to_dict(),
         "training": {**{k: v for k, v in asdict(config).items() if k not in ("progress", "device")},
                      "best_epoch": result.best_epoch, "history": result.history},

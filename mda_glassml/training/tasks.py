@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .data import LabelledFrames, windows
+from .fingerprint import data_hash
 
 __all__ = ["GraphTask", "ImageTask"]
 
@@ -55,6 +56,17 @@ class GraphTask:
         self.featurizer, self.train, self.val = featurizer, train, val
         self.window, self.seed, self.windows_per_frame = window, seed, int(windows_per_frame)
         self._val = None
+
+    @property
+    def input(self) -> dict[str, Any]:
+        """What the model sees, for its card: the window side (None: whole frames)."""
+        return {"window": None if self.window is None else float(self.window),
+                "windows_per_frame": self.windows_per_frame}
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What decides this task's samples (see :mod:`mda_glassml.training.fingerprint`)."""
+        return {"kind": "graph", "featurizer": self.featurizer.to_dict(), **self.input, "seed": self.seed,
+                "train": data_hash(self.train), "validation": data_hash(self.val)}
 
     def graphs(self, data: LabelledFrames, rng: np.random.Generator) -> list[Any]:
         out = []
@@ -106,6 +118,14 @@ class ImageTask:
         self.renderer, self.train, self.val, self.seed, self.augment = renderer, train, val, seed, augment
         self.train_images = self.render(train)
         self._val = None
+
+    #: What the model sees, for its card: whole configurations.
+    input = {"window": None}
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What decides this task's samples (see :mod:`mda_glassml.training.fingerprint`)."""
+        return {"kind": "image", "renderer": self.renderer.to_dict(), "augment": self.augment, "seed": self.seed,
+                "train": data_hash(self.train), "validation": data_hash(self.val)}
 
     def render(self, data: LabelledFrames) -> np.ndarray:
         """(n, 3, H, W) uint8 images of ``data``'s frames."""
