@@ -20,6 +20,12 @@ with a message naming the side to use. Models with a mean readout (the
 default for window training since this was added, and the shipped models)
 apply to whole frames and to windows of any side.
 
+Huge frames: a D-MPNN classifies a frame of more than ``tile_nodes``
+particles (default 16384) tile by tile (:mod:`mda_glassml.models.tiled`):
+exactly the same probability, with a peak memory set by ``tile_nodes``
+instead of the frame's size. Smaller frames are batched, ``batch_size`` at a
+time. Sliding windows are batched by the same budget of particles.
+
 Examples
 --------
 >>> import gsd.hoomd
@@ -48,7 +54,9 @@ import torch
 from .frames import DensityWarning, Frame, InputError
 from .graphs import window as cut_window, window_mask
 from .models.bundle import Bundle
+from .models.device import torch_device
 from .models.pretrained import load_model
+from .models.tiled import DEFAULT_TILE_NODES, TiledGraph, check_tile_nodes, tiled_logit
 
 __all__ = ["Classifier", "WindowMap", "DensityWarning", "training_window"]
 
@@ -88,20 +96,34 @@ class Classifier:
     model : str, path or Bundle
         ``"ka2d-dmpnn"`` (default), ``"ka2d-cnn"``, or a bundle file.
     device : str
-        torch device ("cpu", "cuda").
+        ``"cpu"``, ``"cuda"`` (``"cuda:N"``) or ``"auto"`` (the GPU if there
+        is one); asking for CUDA without one is an :class:`InputError`.
     batch_size : int
-        Frames (or windows) per forward pass.
+        Frames per forward pass.
     density_tolerance : float
         Warn (:class:`DensityWarning`) when a frame's number density differs
         from the training data's by more than this fraction.
+    tile_nodes : int
+        D-MPNN: frames of more particles are classified in spatial tiles of
+        about this many (exact, memory bounded; see the module docstring),
+        and sliding windows are batched up to this many particles a pass.
+    threads : int, optional
+        torch's CPU threads (process-wide: ``torch.set_num_threads``).
     """
 
     def __init__(self, model: str | os.PathLike | Bundle = "ka2d-dmpnn", device: str = "cpu",
-                 batch_size: int = 8, density_tolerance: float = 0.1) -> None:
+                 batch_size: int = 8, density_tolerance: float = 0.1, tile_nodes: int = DEFAULT_TILE_NODES,
+                 threads: int | None = None) -> None:
         if int(batch_size) != batch_size or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
         if not density_tolerance > 0:
             raise InputError(f"density_tolerance must be positive, got {density_tolerance!r}.")
+        self.tile_nodes = check_tile_nodes(tile_nodes)
+        if threads is not None:
+            if int(threads) != threads or threads < 1:
+                raise InputError(f"threads must be a positive integer, got {threads!r}.")
+            torch.set_num_threads(int(threads))
+        device = torch_device(device)
         self.bundle = load_model(model, map_location=device)
         self.kind = self.bundle.kind
         self.model = self.bundle.model.to(device).eval()
@@ -158,17 +180,23 @@ class Classifier:
             warnings.warn(message, DensityWarning, stacklevel=3)
 
     # -- whole frames -----------------------------------------------------
-    @torch.no_grad()
+    @torch.inference_mode()
     def logits(self, frames: Sequence[Frame]) -> np.ndarray:
-        """The model's logit per frame (batched)."""
-        out = []
-        for start in range(0, len(frames), self.batch_size):
-            part = list(frames[start:start + self.batch_size])
-            for f in part:
-                self.check(f)
-                self.check_side(math.sqrt(f.area), "whole frames" if f.periodic else "windows")
-            out.append(self.model(self._collate(part)).double().cpu().numpy())
-        return np.concatenate(out) if out else np.empty(0)
+        """The model's logit per frame (batched; huge frames tile by tile)."""
+        frames = list(frames)
+        out = np.empty(len(frames))
+        for f in frames:
+            self.check(f)
+            self.check_side(math.sqrt(f.area), "whole frames" if f.periodic else "windows")
+        huge = [i for i, f in enumerate(frames) if self.kind == "dmpnn" and f.n_particles > self.tile_nodes]
+        for i in huge:
+            out[i] = float(tiled_logit(self.model, TiledGraph.from_frame(self.bundle.featurizer, frames[i],
+                                                                         self.tile_nodes)))
+        rest = np.setdiff1d(np.arange(len(frames)), huge)
+        for start in range(0, len(rest), self.batch_size):
+            part = rest[start:start + self.batch_size]
+            out[part] = self.model(self._collate([frames[i] for i in part])).double().cpu().numpy()
+        return out
 
     def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
         """P(glass) per frame."""
@@ -211,17 +239,60 @@ class Classifier:
         gx = -lx / 2 + (np.arange(nx) + 0.5) * lx / nx
         gy = -ly / 2 + (np.arange(ny) + 0.5) * ly / ny
         centers = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
-        windows = [cut_window(frame, side, c) for c in centers]
-        logits = []
-        for start in range(0, len(windows), self.batch_size * 8):
-            with torch.no_grad():
-                logits.append(self.model(self._collate(windows[start:start + self.batch_size * 8])).double().cpu())
-        p = 0.5 * (1.0 + np.tanh(0.5 * torch.cat(logits).numpy()))
+        p = np.empty(len(centers))
         total = np.zeros(frame.n_particles)
         count = np.zeros(frame.n_particles)
-        for c, pw in zip(centers, p):
-            inside = window_mask(frame, side, c)
-            total[inside] += pw
-            count[inside] += 1
+        batch: list[tuple[int, Frame, np.ndarray]] = []
+
+        def flush() -> None:
+            with torch.inference_mode():
+                logit = self.model(self._collate([w for _, w, _ in batch])).double().cpu().numpy()
+            for (k, _, members), z in zip(batch, logit):
+                p[k] = 0.5 * (1.0 + np.tanh(0.5 * z))
+                total[members] += p[k]
+                count[members] += 1
+            batch.clear()
+
+        # Windows are cut from the particles of nearby grid cells only (O(N) in all, not
+        # O(N) a window), and batched up to tile_nodes particles a forward pass.
+        in_batch = 0
+        for k, (c, candidates) in enumerate(zip(centers, _window_candidates(frame, side, centers))):
+            near = Frame(frame.positions[candidates], frame.types[candidates], frame.box, True, frame.index,
+                         frame.type_names, frame.box_center)
+            members = candidates[window_mask(near, side, c)]
+            batch.append((k, cut_window(near, side, c), members))
+            in_batch += members.size
+            if in_batch >= self.tile_nodes:
+                flush()
+                in_batch = 0
+        if batch:
+            flush()
         local = np.divide(total, count, out=np.full(frame.n_particles, np.nan), where=count > 0)
         return WindowMap(float(p.mean()), p, centers, local)
+
+
+def _window_candidates(frame: Frame, side: float, centers: np.ndarray):
+    """Per window centre, the particles of the grid cells a square of ``side`` around it can reach.
+
+    Cells: the particles binned on a grid in fractional coordinates, of cells
+    no larger than ``side``; a window reaches the cells within its half side
+    (widened by the tilt) plus one, a superset of its particles.
+    """
+    box = frame.box
+    lx, ly, tilt = float(box.Lx), float(box.Ly), abs(float(box.xy))
+    nx, ny = max(1, int(lx // side)), max(1, int(ly // side))
+    frac = np.mod(box.make_fractional(frame.points3d)[:, :2], 1.0)
+    cell = np.minimum((frac * [nx, ny]).astype(np.int64), [nx - 1, ny - 1])
+    key = cell[:, 0] * ny + cell[:, 1]
+    order = np.argsort(key, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(key, minlength=nx * ny))]
+    reach_x = min(nx // 2, math.ceil(side / 2 * (1 + tilt) / (lx / nx)) + 1)
+    reach_y = min(ny // 2, math.ceil(side / 2 / (ly / ny)) + 1)
+    c3 = np.zeros((len(centers), 3), dtype=np.float32)
+    c3[:, :2] = centers
+    home = np.minimum((np.mod(box.make_fractional(c3)[:, :2], 1.0) * [nx, ny]).astype(np.int64), [nx - 1, ny - 1])
+    for cx, cy in home:
+        xs = np.unique(np.arange(cx - reach_x, cx + reach_x + 1) % nx)
+        ys = np.unique(np.arange(cy - reach_y, cy + reach_y + 1) % ny)
+        keys = (xs[:, None] * ny + ys).ravel()
+        yield np.sort(np.concatenate([order[bounds[q]:bounds[q + 1]] for q in keys]))

@@ -136,7 +136,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="ka2d-dmpnn (default), ka2d-cnn, or a model bundle (model.pt from mda-glassml train)")
     k.add_argument("--window", type=float, default=None,
                    help="D-MPNN: average over sliding windows of this side (length units) instead of whole frames")
-    k.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    k.add_argument("--device", default="cpu",
+                   help="cpu (default), cuda (a CUDA GPU; an error if there is none) or auto (the GPU if any)")
     k.add_argument("--out", help="CSV file for the per-frame table")
     k.add_argument("--plot", help="image file of P(glass) and the metrics against frame or temperature")
 

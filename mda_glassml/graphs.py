@@ -24,7 +24,7 @@ import numpy as np
 
 from .frames import Frame, InputError, check_k
 
-__all__ = ["DEFINITIONS", "knn", "undirected", "b_neighbor_edges", "window", "window_mask", "neighbor_box"]
+__all__ = ["DEFINITIONS", "knn", "distances64", "undirected", "b_neighbor_edges", "window", "window_mask", "neighbor_box"]
 
 #: The two named B-neighbor graph definitions (see :mod:`mda_glassml.metrics`).
 DEFINITIONS = ("symmetric", "directed")
@@ -62,56 +62,104 @@ def knn(frame: Frame, k: int, query: np.ndarray | None = None) -> tuple[np.ndarr
         Indices refer to the frame.
     """
     k = check_k(k, frame.n_particles)
-    points = frame.points3d
-    nq = freud.locality.AABBQuery(neighbor_box(frame), points)
-    # freud grows its search radius from r_guess until k neighbours are found; a guess
-    # a little beyond the expected k-th neighbour distance halves the query time.
-    r_guess = 1.2 * np.sqrt((k + 1) / (np.pi * frame.n_particles / frame.area))
-    if query is None:
-        args = dict(num_neighbors=k, exclude_ii=True, r_guess=r_guess)
-        nlist = nq.query(points, args).toNeighborList(sort_by_distance=True)
-        qi, pj, d = nlist.query_point_indices, nlist.point_indices, nlist.distances
-        n_query = frame.n_particles
-    else:
-        query = np.asarray(query, dtype=np.int64)
-        n_query = query.size
-        if n_query == 0:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty.copy(), np.empty(0, dtype=np.float32)
-        # exclude_ii compares local query indices with global point indices, which is
-        # wrong for a subset: ask for one more neighbour and drop the self pair by index.
-        args = dict(num_neighbors=k + 1, exclude_ii=False, r_guess=r_guess)
-        nlist = nq.query(points[query], args).toNeighborList(sort_by_distance=True)
-        qi = query[nlist.query_point_indices]
-        pj, d = nlist.point_indices, nlist.distances
-        keep = pj != qi
-        qi, pj, d = qi[keep], pj[keep], d[keep]
-        # Particles with another particle on top of them may keep k + 1 rows: cut to k.
-        if qi.size != k * n_query:
-            starts = np.r_[0, np.flatnonzero(np.diff(qi)) + 1]
-            rank = np.arange(qi.size) - np.repeat(starts, np.diff(np.r_[starts, qi.size]))
-            first_k = rank < k
-            qi, pj, d = qi[first_k], pj[first_k], d[first_k]
-    pairs = qi * np.int64(frame.n_particles) + pj
-    if qi.size != k * n_query or np.unique(pairs).size != pairs.size:
-        # Tiny or sparse boxes: the k-th neighbour lies beyond half the box, where freud lists
-        # a second image of a particle already found (or gives up). Brute force is exact and,
-        # in such boxes, cheap.
-        return _knn_all_pairs(frame, k, np.arange(frame.n_particles) if query is None else query)
-    return np.asarray(qi, dtype=np.int64), np.asarray(pj, dtype=np.int64), np.asarray(d)
+    n = frame.n_particles
+    query = np.arange(n, dtype=np.int64) if query is None else np.asarray(query, dtype=np.int64)
+    if query.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty.copy(), np.empty(0, dtype=np.float32)
+    nq = freud.locality.AABBQuery(neighbor_box(frame), frame.points3d)
+    done: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    todo = query
+    # freud ranks in float32: ask for a few more candidates than k, rank them in float64 (ties
+    # by index), and keep a particle's answer only if the last candidate is clearly farther
+    # than its k-th neighbour (so no particle freud left out can tie or beat it). The rest
+    # (near-ties, rare) are asked again with more candidates, then by brute force.
+    for extra in _EXTRA_CANDIDATES:
+        if todo.size == 0:
+            break
+        qi, pj, d, sure = _ranked_candidates(frame, nq, todo, k, min(k + extra, n - 1))
+        done.append((qi, pj, d))
+        todo = todo[~sure]
+    if todo.size:
+        done.append(_knn_all_pairs(frame, k, todo))
+    qi, pj, d = (np.concatenate(parts) for parts in zip(*done))
+    order = np.argsort(qi, kind="stable") if len(done) > 1 else slice(None)
+    return qi[order], pj[order], d[order].astype(np.float32)
+
+
+#: Extra freud candidates per particle beyond k, per round (see :func:`knn`).
+_EXTRA_CANDIDATES = (1, 8)
+#: A k-th neighbour is certain when the last candidate is farther by more than this times
+#: (distance + box side): freud's float32 wrapping errs by a few ulp of the box side.
+_TIE_GAP = 1e-5
+
+
+def _ranked_candidates(frame: Frame, nq, query: np.ndarray, k: int, n_cand: int):
+    """The k nearest of ``n_cand`` freud candidates per query particle, ranked in float64.
+
+    Returns ``qi, pj, d`` (k rows per query particle, or fewer rows when a
+    particle is not ``sure``) and ``sure`` (bool per query particle).
+    """
+    r_guess = 1.2 * np.sqrt((n_cand + 1) / (np.pi * frame.n_particles / frame.area))
+    # exclude_ii compares local query indices with global point indices, which is wrong for a
+    # subset: ask for one more neighbour and drop the self pair by index.
+    args = dict(num_neighbors=n_cand + 1, exclude_ii=False, r_guess=r_guess)
+    nlist = nq.query(frame.points3d[query], args).toNeighborList()
+    local, pj = nlist.query_point_indices.astype(np.int64), nlist.point_indices.astype(np.int64)
+    keep = pj != query[local]
+    local, pj = local[keep], pj[keep]
+    # Tiny boxes: freud may list a second image of a particle already found; keep each once.
+    key = np.unique(local * np.int64(frame.n_particles) + pj)
+    local, pj = key // frame.n_particles, key % frame.n_particles
+    d = distances64(frame, query[local], pj)
+    order = np.lexsort((pj, d, local))
+    local, pj, d = local[order], pj[order], d[order]
+    counts = np.bincount(local, minlength=query.size)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    rank = np.arange(local.size) - np.repeat(starts, counts)
+    enough = counts >= min(n_cand, frame.n_particles - 1)  # freud found every candidate asked for
+    last = np.where(counts > 0, d[np.maximum(starts + counts - 1, 0)], 0.0)
+    kth = np.where(counts >= k, d[np.minimum(starts + k - 1, d.size - 1)], np.inf)
+    all_found = n_cand >= frame.n_particles - 1
+    side = max(float(neighbor_box(frame).Lx), float(neighbor_box(frame).Ly))
+    sure = (counts >= k) & enough & ((last - kth > _TIE_GAP * (kth + side)) | all_found)
+    pick = (rank < k) & sure[local]
+    return query[local[pick]], pj[pick], d[pick], sure
+
+
+def distances64(frame: Frame, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Minimum-image distances from particles ``i`` to ``j`` in float64 (freud's box convention).
+
+    >>> frame = Frame.from_arrays([[0, 0], [3.9, 0]], ["A", "B"], box=[8, 8])
+    >>> distances64(frame, np.array([0]), np.array([1])).round(6).tolist()
+    [3.9]
+    """
+    box = neighbor_box(frame)
+    pos = frame.positions.astype(np.float64)
+    delta = pos[j] - pos[i]
+    lx, ly, xy = float(box.Lx), float(box.Ly), float(box.xy)
+    # y first, then x, for lattice vectors (lx, 0) and (xy * ly, ly).
+    dx, dy = delta[:, 0], delta[:, 1]
+    shift = np.round(dy / ly)
+    dy -= shift * ly
+    dx -= shift * xy * ly
+    dx -= np.round(dx / lx) * lx
+    return np.hypot(dx, dy)
 
 
 def _knn_all_pairs(frame: Frame, k: int, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``knn`` from all minimum-image distances of the query particles: each neighbour once."""
-    points = frame.points3d
-    if query.size * frame.n_particles > 5e7:  # freud only fails in boxes this small (never in a real frame)
-        raise InputError(f"freud found fewer than k={k} distinct neighbours in a box of {frame.n_particles} "
+    """``knn`` by brute force over all particles, in float64, ties by index: each neighbour once."""
+    n = frame.n_particles
+    if query.size * n > 5e7 and query.size > 64:  # only near-ties and tiny boxes come here
+        raise InputError(f"freud found fewer than k={k} distinct neighbours in a box of {n} "
                          "particles; use a smaller k or a denser configuration.")
-    dist = neighbor_box(frame).compute_all_distances(points[query], points).astype(np.float64)
-    dist[np.arange(query.size), query] = np.inf  # not its own neighbour
-    order = np.argsort(dist, axis=1, kind="stable")[:, :k]
-    return (np.repeat(query, k).astype(np.int64), order.ravel().astype(np.int64),
-            np.take_along_axis(dist, order, axis=1).ravel().astype(np.float32))
+    out = []
+    for q in query:  # one row at a time: O(N) memory
+        dist = distances64(frame, np.full(n, q), np.arange(n))
+        dist[q] = np.inf  # not its own neighbour
+        order = np.argsort(dist, kind="stable")[:k]
+        out.append((np.full(k, q, dtype=np.int64), order.astype(np.int64), dist[order]))
+    return tuple(np.concatenate(parts) for parts in zip(*out))
 
 
 def undirected(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:

@@ -77,3 +77,22 @@ def ka_force_norm(xyz: np.ndarray, typeid: np.ndarray, protocol) -> float:
     f_over_r = np.where(r2 < rc ** 2, 24 * eps * (2 * sr6 ** 2 - sr6) / r2, 0.0)
     forces = (f_over_r[..., None] * d).sum(axis=1)
     return float(np.linalg.norm(forces))
+
+
+def dmpnn_reference(model, batch):
+    """A D-MPNN's logits by a plain transcription of equations (4)-(11) (no fusion, no reuse)."""
+    import torch  # noqa: PLC0415
+    from torch_geometric.utils import scatter, softmax  # noqa: PLC0415
+
+    x, (src, dst), rev = batch.x, batch.edge_index, batch.rev_index
+    n, graph_of = x.size(0), batch.batch
+    inp = model.W_i(torch.cat([x[src], batch.edge_attr], dim=1))
+    h = torch.relu(inp)
+    for _ in range(model.config.depth - 1):
+        m = scatter(h, dst, dim=0, dim_size=n, reduce="sum")[src] - h[rev]
+        h = torch.relu(inp + model.W_h(m))
+        if model.config.attention:
+            alpha = softmax(model.w_a(torch.relu(model.W_a(h))).squeeze(-1), graph_of[src])
+            h = h * (alpha * torch.bincount(graph_of[src]).float()[graph_of[src]]).unsqueeze(-1)
+    node = torch.relu(model.W_o(torch.cat([x, scatter(h, dst, dim=0, dim_size=n, reduce="sum")], dim=1)))
+    return model.ffn(scatter(node, graph_of, dim=0, reduce=model.config.readout)).squeeze(-1)

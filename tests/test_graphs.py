@@ -141,3 +141,43 @@ def test_default_window_is_the_box_centre_in_the_users_coordinates():
     assert sorted(window(mda_style, 2.0).positions[:, 0].tolist()) == pytest.approx([0.0, 0.5])
     centred = Frame.from_arrays(pos, ["A", "B", "A", "B"], {"hoomd": [10, 10, 0, 0, 0, 0]})
     assert window(centred, 2.0).n_particles == 2 and centred.box_center == (0.0, 0.0)
+
+
+# -- exact neighbours on near-ties (float64 brute force, ties by index) ---------
+def _brute_knn(frame, k):
+    from reference import min_image_distances
+
+    box = frame.box
+    d = min_image_distances(frame.positions, box.Lx, box.Ly, box.xy)
+    np.fill_diagonal(d, np.inf)
+    return np.argsort(d, axis=1, kind="stable")[:, :k]
+
+
+@pytest.mark.parametrize("noise, tilt, box", [(0.0, 0.0, 24), (3e-6, 0.3, 24), (2e-5, 0.0, 2000.0)])
+def test_knn_equals_float64_brute_force_on_near_ties(noise, tilt, box):
+    # A square lattice: every particle has four neighbours at one distance (noise 0: exact ties,
+    # broken by index) or within ~1e-5 of it. In the 2000-wide box the lattice straddles the
+    # boundary, where freud's float32 wrapping errs by ~1e-4: the old float32 ranking got
+    # 293 of 2000 rows wrong over five such lattices.
+    rng = np.random.default_rng(5)
+    side = 20
+    grid = np.stack(np.meshgrid(np.arange(side), np.arange(side), indexing="ij"), -1).reshape(-1, 2) + 0.5
+    pos = grid + rng.normal(scale=noise, size=grid.shape)
+    pos[:, 0] += box / 2 - side / 2
+    names = np.where(rng.random(len(pos)) < 0.35, "B", "A")
+    frame = Frame.from_arrays(pos, names, box=[box, box, tilt] if tilt else [box, box])
+    for k in (2, 3, 5):
+        qi, pj, d = knn(frame, k)
+        assert np.array_equal(pj.reshape(-1, k), _brute_knn(frame, k))
+        assert np.array_equal(qi, np.repeat(np.arange(frame.n_particles), k))
+
+
+def test_knn_exact_on_a_bundled_frame():
+    import gsd.hoomd
+
+    from mda_glassml.data import EXAMPLE_INHERENT_STRUCTURES
+
+    with gsd.hoomd.open(EXAMPLE_INHERENT_STRUCTURES) as traj:
+        frame = Frame.from_gsd(traj[-1])
+    _, pj, _ = knn(frame, 3)
+    assert np.array_equal(pj.reshape(-1, 3), _brute_knn(frame, 3))

@@ -9,6 +9,7 @@ from MDAnalysis.analysis.results import ResultsGroup
 
 from ..classify import Classifier
 from ..frames import InputError
+from ..models.tiled import DEFAULT_TILE_NODES
 from .base import FrameAnalysis
 
 __all__ = ["GlassClassifier", "CNNClassifier", "AttentionGraphMetrics"]
@@ -33,7 +34,11 @@ class GlassClassifier(FrameAnalysis):
     batch_size : int
         Frames per forward pass.
     device : str
-        torch device.
+        ``"cpu"``, ``"cuda"`` (an :class:`~mda_glassml.frames.InputError` if
+        there is no CUDA GPU) or ``"auto"``.
+    tile_nodes : int
+        Frames of more particles are classified in exact spatial tiles of
+        about this many (bounded memory; see :mod:`mda_glassml.classify`).
 
     Attributes
     ----------
@@ -58,9 +63,11 @@ class GlassClassifier(FrameAnalysis):
     _default_model = "ka2d-dmpnn"
 
     def __init__(self, atomgroup: Any, model: Any = None, a_type: Any = "A", b_type: Any = "B",
-                 window: float | None = None, batch_size: int = 8, device: str = "cpu", **kwargs: Any):
+                 window: float | None = None, batch_size: int = 8, device: str = "cpu",
+                 tile_nodes: int = DEFAULT_TILE_NODES, **kwargs: Any):
         super().__init__(atomgroup, a_type, b_type, **kwargs)
-        self.classifier = Classifier(model or self._default_model, device=device, batch_size=batch_size)
+        self.classifier = Classifier(model or self._default_model, device=device, batch_size=batch_size,
+                                     tile_nodes=tile_nodes)
         self._check_kind()
         self.window = window
         first = self._frames()
@@ -177,6 +184,8 @@ class AttentionGraphMetrics(FrameAnalysis):
         Analyse a window of this side centred on ``window_center`` instead of the whole frame.
     window_center : (float, float), optional
         Default: the box centre (as for :class:`~mda_glassml.analysis.BNeighborMetrics`).
+    device : str
+        As for :class:`GlassClassifier`.
     store_weights : bool
         Keep every frame's directed edges and attention weights in
         ``results.edge_index`` and ``results.edge_weights`` (lists, one entry a frame).

@@ -137,14 +137,48 @@ class DMPNN(nn.Module):
                 n_nodes: int) -> torch.Tensor:
         """(5): for edge v->w, the sum of states into v minus the reverse edge w->v."""
         into = scatter(h, dst, dim=0, dim_size=n_nodes, reduce="sum")
-        return into[src] - h[rev]
+        return into[src].sub_(h[rev])  # in place: a gather's output is not needed for its backward
 
-    def attend(self, h: torch.Tensor, edge_graph: torch.Tensor, n_graphs: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(10)–(11) with a per-graph softmax; returns the new states and alpha."""
-        score = self.w_a(torch.relu(self.W_a(h))).squeeze(-1)
-        alpha = softmax(score, edge_graph, num_nodes=n_graphs)
-        n_edges = scatter(torch.ones_like(alpha), edge_graph, dim=0, dim_size=n_graphs, reduce="sum")
-        return h * (alpha * n_edges[edge_graph]).unsqueeze(-1), alpha
+    def score(self, h: torch.Tensor) -> torch.Tensor:
+        """(10): the attention score of each edge, ``w_a . ReLU(W_a h)``."""
+        return self.w_a(torch.relu_(self.W_a(h))).squeeze(-1)
+
+    def attend(self, h: torch.Tensor, edge_graph: torch.Tensor, n_graphs: int,
+               n_edges: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(10)–(11) with a per-graph softmax; returns the new states and alpha.
+
+        ``n_edges`` (edges per graph, per edge) is the same at every step: pass it to
+        save a scatter per step.
+        """
+        alpha = softmax(self.score(h), edge_graph, num_nodes=n_graphs)
+        if n_edges is None:
+            n_edges = _edges_per_graph(edge_graph, n_graphs)
+        return h * (alpha * n_edges).unsqueeze(-1), alpha
+
+    def edge_states(self, x: torch.Tensor, edge_attr: torch.Tensor, src: torch.Tensor, dst: torch.Tensor,
+                    rev: torch.Tensor, attend: Any, steps: int | None = None) -> torch.Tensor:
+        """(4)–(6) and the attention after each update: the edge states after ``steps`` updates.
+
+        ``attend(step, h)`` returns the attended states of update ``step``
+        (0-based); :meth:`encode` passes the per-graph softmax, the tiled
+        inference of :mod:`mda_glassml.models.tiled` a softmax with a
+        normaliser computed over the whole frame beforehand.
+        """
+        n_nodes = x.size(0)
+        inp = self.W_i(torch.cat([x[src], edge_attr], dim=1))  # (4), before the ReLU
+        h = torch.relu(inp)
+        for step in range(self.config.depth - 1 if steps is None else steps):
+            m = self.message(h, src, dst, rev, n_nodes)
+            # (6), fused: inp + m W_h^T in one product, the ReLU in place (its input is not saved).
+            h = self.dropout(torch.relu_(torch.addmm(inp, m, self.W_h.weight.t())))
+            if self.config.attention:
+                h = attend(step, h)
+        return h
+
+    def node_states(self, x: torch.Tensor, h: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+        """(7): ``h_v = ReLU(W_o [x_v ; sum of the states into v])``."""
+        node_in = scatter(h, dst, dim=0, dim_size=x.size(0), reduce="sum")
+        return self.dropout(torch.relu(self.W_o(torch.cat([x, node_in], dim=1))))
 
     def encode(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Graph embeddings (n_graphs, hidden) and the last step's attention weights."""
@@ -156,19 +190,18 @@ class DMPNN(nn.Module):
         node_graph = _node_graph(batch, n_nodes, x.device)
         n_graphs = int(batch.num_graphs) if hasattr(batch, "num_graphs") else 1
         edge_graph = node_graph[src]
+        n_edges = _edges_per_graph(edge_graph, n_graphs)
+        alphas: list[torch.Tensor] = []
 
-        inp = self.W_i(torch.cat([x[src], batch.edge_attr], dim=1))  # (4), before the ReLU
-        h = torch.relu(inp)
-        alpha = None
-        for _ in range(self.config.depth - 1):
-            m = self.message(h, src, dst, rev, n_nodes)
-            h = self.dropout(torch.relu(inp + self.W_h(m)))  # (6)
-            if self.config.attention:
-                h, alpha = self.attend(h, edge_graph, n_graphs)
-        node_in = scatter(h, dst, dim=0, dim_size=n_nodes, reduce="sum")  # (7)
-        node = self.dropout(torch.relu(self.W_o(torch.cat([x, node_in], dim=1))))
+        def attend(step: int, h: torch.Tensor) -> torch.Tensor:
+            h, alpha = self.attend(h, edge_graph, n_graphs, n_edges)
+            alphas.append(alpha)
+            return h
+
+        h = self.edge_states(x, batch.edge_attr, src, dst, rev, attend)
+        node = self.node_states(x, h, dst)
         graph = scatter(node, node_graph, dim=0, dim_size=n_graphs, reduce=self.config.readout)  # (8)
-        return graph, alpha
+        return graph, (alphas[-1] if alphas else None)
 
     def forward(self, batch: Any) -> torch.Tensor:
         """One logit per graph (9); ``torch.sigmoid`` of it is P(glass)."""
@@ -204,6 +237,12 @@ class DMPNN(nn.Module):
             out.append(((edge_index[:, idx] - first_node[g]).numpy(), alpha[idx].numpy()))
             start = stop
         return out
+
+
+def _edges_per_graph(edge_graph: torch.Tensor, n_graphs: int) -> torch.Tensor:
+    """The number of edges of each edge's graph, per edge (float)."""
+    counts = torch.bincount(edge_graph, minlength=n_graphs).to(torch.get_default_dtype())
+    return counts[edge_graph]
 
 
 def _node_graph(batch: Any, n_nodes: int, device: torch.device) -> torch.Tensor:

@@ -123,6 +123,33 @@ class Featurizer:
             If the frame has too few particles for ``k`` neighbours (an empty
             or nearly empty window): make the window larger or ``k`` smaller.
         """
+        src, dst, rev, dist = self.edges(frame)
+        x = self.node_features(frame)
+        edge_attr = self.edge_features(torch.as_tensor(dist))
+        data = GlassGraph(
+            x=x,
+            edge_index=torch.as_tensor(np.stack([src, dst])),
+            edge_attr=edge_attr,
+            rev_index=torch.as_tensor(rev),
+            types=torch.as_tensor(frame.types.astype(np.int64)),
+        )
+        if label is not None:
+            data.y = torch.tensor([float(label)], dtype=torch.float32)
+        return data
+
+    def edges(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The directed edges of ``frame``'s graph: ``src``, ``dst``, ``rev`` (int64) and distance (float32).
+
+        Each undirected pair appears twice, the reverse of edge ``e`` is
+        ``rev[e]``. The edges without their features: an O(N) graph even for
+        millions of particles (see :mod:`mda_glassml.models.tiled`).
+
+        Raises
+        ------
+        InputError
+            If the frame has too few particles for ``k`` neighbours (an empty
+            or nearly empty window): make the window larger or ``k`` smaller.
+        """
         n = frame.n_particles
         if n < self.k + 1:
             where = "window" if not frame.periodic else "frame"
@@ -133,6 +160,7 @@ class Featurizer:
         check_k(self.k, n)
         i, j, _ = knn(frame, self.k)
         pairs = undirected(i, j, n)
+        del i, j
         src = np.concatenate([pairs[:, 0], pairs[:, 1]])
         dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
         m = len(pairs)
@@ -140,24 +168,17 @@ class Featurizer:
         points = frame.points3d
         # Minimum image in a periodic frame; plain in a window (searched in a box 3x its size).
         dist = neighbor_box(frame).compute_distances(points[src], points[dst]).astype(np.float32)
+        return src, dst, rev, dist
 
+    def node_features(self, frame: Frame) -> torch.Tensor:
+        """Node features (N, node_dim) float32: one-hot type, after the scaled x, y in ``"paper"`` mode."""
         types = torch.as_tensor(frame.types.astype(np.int64))
         x = torch.nn.functional.one_hot(types, 2).to(torch.float32)
         if self.mode == "paper":
             side = np.float32(max(frame.box.Lx, frame.box.Ly))
             xy = torch.as_tensor(frame.positions / side, dtype=torch.float32)
             x = torch.cat([xy, x], dim=1)
-        edge_attr = self.edge_features(torch.as_tensor(dist))
-        data = GlassGraph(
-            x=x,
-            edge_index=torch.as_tensor(np.stack([src, dst])),
-            edge_attr=edge_attr,
-            rev_index=torch.as_tensor(rev),
-            types=types,
-        )
-        if label is not None:
-            data.y = torch.tensor([float(label)], dtype=torch.float32)
-        return data
+        return x
 
     def edge_features(self, distance: torch.Tensor) -> torch.Tensor:
         """Distance (E,) → edge features (E, edge_dim)."""
