@@ -472,7 +472,9 @@ def _run_on_dask(campaign, seeds, todo, report, n_workers, scheduler, progress, 
             futures[fut] = i
         with tqdm(total=len(todo), unit="run", disable=not progress, desc="campaign") as bar:
             for fut in as_completed(futures):
-                i = futures[fut]
+                # Drop the finished future: while the client holds it, a worker lost later makes
+                # the scheduler recompute that run (its files are already written).
+                i = futures.pop(fut)
                 try:
                     info = fut.result()
                 except Exception as err:  # keep the finished runs; report every failure at the end
@@ -480,6 +482,8 @@ def _run_on_dask(campaign, seeds, todo, report, n_workers, scheduler, progress, 
                 else:
                     report.ran.append(i)
                     report.run_wall_times_s[i] = info["wall_time_s"]
+                finally:
+                    fut.release()
                 bar.update(1)
     finally:
         client.close()

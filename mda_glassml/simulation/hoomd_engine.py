@@ -76,6 +76,10 @@ INSTALL_HINT = ("HOOMD-blue is not installed. It is distributed on conda-forge (
 MIN_VERSION = (4, 0)
 #: FIRE iterations between convergence checks (one Python round trip each).
 _FIRE_CHUNK = 1000
+#: MD steps per ``Simulation.run`` call (about a second at N = 4320 on one core). HOOMD holds
+#: Python's GIL for a whole call: a dask worker running one long call cannot answer the
+#: scheduler's heartbeat, is declared dead after 5 minutes and restarted, killing the run.
+_MD_CHUNK = 1000
 #: The ``device`` values every HOOMD function here takes.
 DEVICES = ("auto", "gpu", "cpu")
 
@@ -300,8 +304,7 @@ def run_cooling(
     with RecordWriter(protocol, typeid, out_path, is_path) as writer, \
             tqdm(total=int(steps_all[ks[-1]]), unit="step", disable=not progress, desc="cooling") as bar:
         if melt:
-            sim.run(melt)
-            bar.update(melt)
+            _run_steps(sim, melt, bar)
             # The quench: the set point jumps from t_melt to the ramp's start (a constant for a hold),
             # with a fresh thermostat state as in the LAMMPS engine.
             thermostat.kT = hoomd.variant.Ramp(A=protocol.t_start, B=protocol.t_end, t_start=melt,
@@ -310,9 +313,7 @@ def run_cooling(
         for k in ks:
             target = int(steps_all[k])
             if target > sim.timestep:
-                done = sim.timestep
-                sim.run(target - done)
-                bar.update(target - done)  # after the steps ran
+                _run_steps(sim, target - sim.timestep, bar)
             snap = sim.state.get_snapshot()
             xyz = writer.thermal(k, target, np.array(snap.particles.position, dtype=np.float64),
                                  float(thermo.potential_energy), float(thermo.kinetic_temperature))
@@ -322,6 +323,15 @@ def run_cooling(
                 bar.set_postfix(T=f"{writer.values['T'][-1]:.3f}", IS=f"{e_is:.4f}")
         writer.commit()
     return writer.result(ks, time.perf_counter() - t0)
+
+
+def _run_steps(sim, steps: int, bar) -> None:
+    """``sim.run(steps)`` in chunks (the GIL is free between them), the bar advanced after each ran."""
+    while steps > 0:
+        chunk = min(steps, _MD_CHUNK)
+        sim.run(chunk)
+        bar.update(chunk)
+        steps -= chunk
 
 
 def inherent_structures(
