@@ -50,6 +50,7 @@ def test_layout(folder):
         thermal, inherent, done = c.paths(i)
         info = json.loads(done.read_text())
         assert info["seed"] == cmp.run_seeds(5, 2)[i] and len(info["is_energy"]) == len(RECORDS)
+        assert len(info["fire_iterations"]) == len(RECORDS) and min(info["fire_iterations"]) > 0
         with gsd_hoomd.open(thermal) as traj:
             assert [int(f.log["mda_glassml/record"][0]) for f in traj] == list(RECORDS)
     # Different seeds, different runs.

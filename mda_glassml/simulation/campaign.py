@@ -7,7 +7,7 @@ their seed::
     DIR/campaign.json        the protocol, engine, records and campaign seed
     DIR/traj_0000.gsd        thermal configurations at the kept records
     DIR/traj_0000_is.gsd     their FIRE inherent structures
-    DIR/traj_0000.json       written last: the run is complete (seed, wall time)
+    DIR/traj_0000.json       written last: the run is complete (seed, engine, wall time, IS energies, FIRE iterations)
     ...
 
 Restarting a campaign (same command, same folder) skips the complete runs and
@@ -311,6 +311,7 @@ def _execute(engine: str, protocol_dict: dict[str, Any], records: list[int], the
         "wall_time_s": time.perf_counter() - t0,
         "records": [int(k) for k in result.records],
         "is_energy": [float(e) for e in result.is_energy],
+        "fire_iterations": [int(n) for n in result.fire_iterations],
     }
     _write_atomically(Path(done), json.dumps(info, indent=2) + "\n")
     return info
