@@ -22,6 +22,7 @@ import argparse
 import sys
 
 from mda_glassml.frames import InputError
+from mda_glassml.simulation import hoomd_engine
 from mda_glassml.simulation.campaign import parse_records
 from mda_glassml.simulation.protocol import make_protocol
 
@@ -39,14 +40,12 @@ def main(argv=None):
     p.add_argument("--hold-steps", type=int, default=None)
     p.add_argument("--hold-records", type=int, default=1)
     p.add_argument("--melt-steps", type=int, default=10_000)
-    p.add_argument("--device", choices=("auto", "gpu", "cpu"), default="auto",
+    p.add_argument("--device", choices=hoomd_engine.DEVICES, default="auto",
                    help="default auto: a GPU if available, else the CPU with a warning")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     try:
         from dataclasses import replace
-
-        from mda_glassml.simulation import hoomd_engine
 
         protocol = replace(make_protocol(args.particles, args.density, args.steps, args.hold_temperature,
                                          args.hold_steps, args.melt_steps, args.hold_records), seed=args.seed)

@@ -16,6 +16,7 @@ import argparse
 import sys
 
 from mda_glassml.frames import InputError
+from mda_glassml.simulation import hoomd_engine
 from mda_glassml.simulation.protocol import CoolingProtocol
 
 
@@ -25,12 +26,10 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="GSD file for the inherent structures")
     p.add_argument("--particles", type=int, default=None, help="default: as in the file")
     p.add_argument("--density", type=float, default=1.2)
-    p.add_argument("--device", choices=("auto", "gpu", "cpu"), default="auto")
+    p.add_argument("--device", choices=hoomd_engine.DEVICES, default="auto")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     try:
-        from mda_glassml.simulation import hoomd_engine
-
         n = args.particles
         if n is None:
             import gsd.hoomd

@@ -151,8 +151,9 @@ def _knn_all_pairs(frame: Frame, k: int, query: np.ndarray) -> tuple[np.ndarray,
     """``knn`` by brute force over all particles, in float64, ties by index: each neighbour once."""
     n = frame.n_particles
     if query.size * n > 5e7 and query.size > 64:  # only near-ties and tiny boxes come here
-        raise InputError(f"freud found fewer than k={k} distinct neighbours in a box of {n} "
-                         "particles; use a smaller k or a denser configuration.")
+        raise InputError(f"the k={k} nearest neighbours of {query.size} of {n} particles could not be told apart "
+                         "from freud's candidates (a box too sparse for minimum-image neighbours, or many "
+                         "particles at exactly equal distances); use a smaller k or a denser configuration.")
     out = []
     for q in query:  # one row at a time: O(N) memory
         dist = distances64(frame, np.full(n, q), np.arange(n))

@@ -14,7 +14,8 @@ preset (T from 1.0 to 0.05, dense between 0.2 and 0.7), then checks
    (unshifted, the paper's fast-rate value);
 2. the mean IS energy falls with T, and flattens below Tg (the glass-side
    slope is smaller than the liquid-side one);
-3. the fitted Tg (two linear regimes, bootstrap over runs) lies in 0.39 +- 0.05;
+3. the fitted Tg (two linear regimes on the records with T <= 1, bootstrap over
+   runs) lies in 0.39 +- 0.05;
 4. the glass's first A-A RDF peak is higher than the liquid's (the hottest
    kept record), computed with :class:`mda_glassml.analysis.PartialRDF`.
 
