@@ -234,6 +234,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="D-MPNN graph readout (default mean on windows; sum is the paper's)")
     c.add_argument("--workers", type=int, default=1, help="run the folds on this many local dask workers")
     c.add_argument("--scheduler", default=None, help="address of a running dask scheduler to use instead")
+    rp = sub.add_parser("reproduce", help="the paper's experiments end to end, with a report",
+                        description="Run the paper's experiments (campaigns, Tg, datasets, metrics around Tg, RDFs) "
+                                    "and write OUT/report.md and OUT/results.json. Restartable: run the same command "
+                                    "again to continue; finished steps are kept.")
+    rp.add_argument("--preset", default="cpu", help="smoke (CI), cpu (a 2-core machine, default) or paper")
+    rp.add_argument("--out", default=None, help="output folder (default: repro-PRESET)")
+    rp.add_argument("--workers", type=int, default=1, help="local worker processes for the campaigns (default 1)")
+    rp.add_argument("--scheduler", default=None, help="address of a running dask scheduler (instead of --workers)")
+    rp.add_argument("--engine", choices=("lammps", "hoomd"), default="lammps", help="MD engine (default lammps)")
+    rp.add_argument("--device", choices=("auto", "gpu", "cpu"), default="auto", help="HOOMD-blue device")
+    rp.add_argument("--dry-run", action="store_true", help="print the plan and its estimated cost; run nothing")
+    rp.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
@@ -496,6 +508,23 @@ def _rdf(args) -> None:
                 print(f"wrote {path}", file=sys.stderr)
 
 
+def _reproduce(args) -> None:
+    from .reproduce.pipeline import Reproduction
+    from .reproduce.presets import get_preset
+
+    preset = get_preset(args.preset)
+    if args.scheduler is None and args.workers < 1:
+        raise InputError(f"--workers must be a positive integer, got {args.workers}")
+    rep = Reproduction(preset, args.out or f"repro-{preset.name}", engine=args.engine, n_workers=args.workers,
+                       scheduler=args.scheduler, device=args.device, progress=not args.quiet)
+    if args.dry_run:
+        print(rep.describe_plan())
+        return
+    rep.run()
+    if not args.quiet:
+        print(f"wrote {rep.out / 'report.md'} and {rep.out / 'results.json'}", file=sys.stderr)
+
+
 def _print_table(columns: Mapping[str, Sequence[Any]], keys: list[str]) -> None:
     print("  ".join(f"{k:>12}" for k in keys))
     for row in zip(*(columns[k] for k in keys)):
@@ -525,7 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             warnings.showwarning = _show
             {"classify": _classify, "metrics": _metrics, "rdf": _rdf, "simulate": _simulate,
-             "build-datasets": _build_datasets, "train": _train, "crossval": _crossval}[args.command](args)
+             "build-datasets": _build_datasets, "train": _train, "crossval": _crossval,
+             "reproduce": _reproduce}[args.command](args)
     except (InputError, FileNotFoundError) as err:
         print(f"mda-glassml {args.command}: error: {err}", file=sys.stderr)
         return 2

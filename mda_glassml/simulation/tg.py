@@ -57,7 +57,7 @@ from ..frames import InputError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["TgFit", "TgWarning", "fit_tg", "hinge_fit", "campaign_is_energies", "MIN_PER_REGIME"]
+__all__ = ["TgFit", "TgWarning", "choose_t_max", "fit_tg", "hinge_fit", "campaign_is_energies", "MIN_PER_REGIME"]
 
 #: Distinct temperatures each regime (glass, liquid) needs for its straight line.
 MIN_PER_REGIME = 3
@@ -123,6 +123,8 @@ class TgFit:
         Tg of every bootstrap resample.
     n_trajectories
         Number of independent runs behind the mean.
+    t_max
+        The hottest record kept (None: all), as given or as ``t_max="auto"`` chose it.
     """
 
     tg: float
@@ -135,6 +137,7 @@ class TgFit:
     sem_energy: np.ndarray
     bootstrap_tg: np.ndarray
     n_trajectories: int
+    t_max: float | None = None
 
     def predict(self, temperatures: Any) -> np.ndarray:
         """The fitted two-line curve at ``temperatures``."""
@@ -176,9 +179,11 @@ def fit_tg(temperatures: Any, energies: Any, t_max: float | None = None, n_boots
         Set-point temperature of each record.
     energies : array_like, shape (n_trajectories, n_T) or (n_T,)
         IS energy per particle of each record of each trajectory.
-    t_max : float, optional
+    t_max : float or "auto", optional
         Use only records with ``T <= t_max`` (the hot liquid's curve bends
         again above T of about 1, which is not part of the two regimes).
+        ``"auto"`` chooses it with :func:`choose_t_max`: the widest range
+        in which both branches are straight.
     n_bootstrap : int
         Resamples of the trajectories for the uncertainty of Tg.
     seed : int
@@ -190,6 +195,10 @@ def fit_tg(temperatures: Any, energies: Any, t_max: float | None = None, n_boots
         raise InputError(f"energies must have shape (n_trajectories, {t.size}), got {np.shape(energies)}")
     if not (np.isfinite(t).all() and np.isfinite(e).all()):
         raise InputError("temperatures and energies must be finite")
+    if isinstance(t_max, str):
+        if t_max != "auto":
+            raise InputError(f"t_max must be a temperature or 'auto', got {t_max!r}")
+        t_max = choose_t_max(t, e)
     keep = t <= t_max if t_max is not None else np.ones_like(t, dtype=bool)
     t, e = t[keep], e[:, keep]
     order = np.argsort(t)
@@ -231,7 +240,77 @@ def fit_tg(temperatures: Any, energies: Any, t_max: float | None = None, n_boots
         sem_energy=sem,
         bootstrap_tg=boot,
         n_trajectories=n,
+        t_max=None if t_max is None else float(t_max),
     )
+
+
+def _branch_p(x: np.ndarray, y: np.ndarray) -> float:
+    """p-value of curvature in one branch (F-test of a quadratic against a straight line)."""
+    from scipy.stats import f as f_dist  # noqa: PLC0415
+
+    if np.unique(x).size < 4:
+        return 1.0  # too few points to see a bend; MIN_PER_REGIME still applies in fit_tg
+    sse = [float(np.sum((np.polyval(np.polyfit(x, y, deg), x) - y) ** 2)) for deg in (1, 2)]
+    dof = x.size - 3
+    if sse[1] <= 0:
+        return 0.0 if sse[0] > 0 else 1.0
+    return float(f_dist.sf((sse[0] - sse[1]) / (sse[1] / dof), 1, dof))
+
+
+def choose_t_max(temperatures: Any, energies: Any, alpha: float = 0.01) -> float:
+    """The widest fit range ``T <= t_max`` in which both regimes are straight lines.
+
+    Over a whole cooling curve (from T = 2) the hot liquid's IS energy bends,
+    and a two-line fit puts its breakpoint in that bend (Tg about 1.2 instead
+    of 0.4). Starting from all records and dropping the hottest one at a
+    time, the first range is kept in which neither branch of the fit (records
+    below and above the fitted Tg) shows curvature (F-test of a quadratic
+    against a line on the mean curve, p >= ``alpha``; a misplaced breakpoint
+    leaves the real transition's bend in the colder branch) and whose fit is
+    not refused.
+
+    Raises
+    ------
+    InputError
+        No range passes (records too few or too sparse on either side).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> T = np.linspace(0.05, 2.0, 40)
+    >>> E = np.where(T < 0.4, -3.87 + 0.01 * (T - 0.4), -3.87 + 0.08 * (T - 0.4))
+    >>> E = E + np.where(T > 1.0, 0.12 * (T - 1.0) ** 2, 0.0)     # the hot liquid's bend
+    >>> runs = E + np.random.default_rng(0).normal(0, 0.001, (4, T.size))
+    >>> t_max = choose_t_max(T, runs)
+    >>> 0.9 < t_max < 1.2, abs(fit_tg(T, runs, t_max="auto").tg - 0.4) < 0.03
+    (True, True)
+    """
+    t = np.asarray(temperatures, dtype=np.float64)
+    e = np.atleast_2d(np.asarray(energies, dtype=np.float64))
+    if t.ndim != 1 or e.shape[1] != t.size:
+        raise InputError(f"energies must have shape (n_trajectories, {t.size}), got {np.shape(energies)}")
+    if e.shape[0] < 2:
+        # One run's hot records scatter by about 0.01: too noisy to see the bends (measured on the bundled run).
+        raise InputError("t_max='auto' needs the mean of at least 2 trajectories (one run's hot records scatter "
+                         "too much to tell a bend); give t_max yourself (records at T <= 1.0 hold the two regimes "
+                         "of the KA mixture)")
+    mean = e.mean(axis=0)
+    tried = []
+    for t_max in np.unique(t)[::-1]:
+        keep = t <= t_max
+        if np.unique(t[keep]).size < 2 * MIN_PER_REGIME:
+            break
+        params = hinge_fit(t[keep], mean[keep])
+        ts = np.unique(t[keep])
+        below, above = (ts < params[3]).sum(), (ts >= params[3]).sum()
+        at_bound = min(params[3] - ts[1], ts[-2] - params[3]) <= 1e-6 * (ts[-2] - ts[1])
+        tk, ek = t[keep], mean[keep]
+        p = min(_branch_p(tk[tk >= params[3]], ek[tk >= params[3]]), _branch_p(tk[tk < params[3]], ek[tk < params[3]]))
+        tried.append(f"t_max {t_max:.3g}: Tg {params[3]:.3g}, curvature p = {p:.2g}")
+        if p >= alpha and not at_bound and below >= MIN_PER_REGIME and above >= MIN_PER_REGIME:
+            return float(t_max)
+    raise InputError("no fit range has two straight branches (" + "; ".join(tried[:6])
+                     + f"). Give t_max yourself, or {_KEEP}.")
 
 
 def campaign_is_energies(folder: Any) -> tuple[np.ndarray, np.ndarray]:

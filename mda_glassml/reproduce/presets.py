@@ -1,0 +1,113 @@
+"""The sizes of a reproduction: ``smoke`` (CI), ``cpu`` (a 2-core machine) and ``paper``.
+
+A preset fixes every campaign (protocol, number of runs, records kept, seed)
+and the budgets of the steps that follow. Its sizes are written into the
+report beside the paper's, so a reader sees at once what was scaled down.
+
+Examples
+--------
+>>> from mda_glassml.reproduce.presets import get_preset
+>>> cpu = get_preset("cpu")
+>>> [c.name for c in cpu.campaigns]
+['fast', 'slow', 'liquid_0.547', 'liquid_0.520']
+>>> cpu.campaign("slow").protocol.n_steps, cpu.campaign("slow").protocol.n_particles
+(2000000, 1080)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..frames import InputError
+from ..simulation.campaign import RECORD_PRESETS
+from ..simulation.protocol import FAST_STEPS, SLOW_STEPS, CoolingProtocol
+
+__all__ = ["CampaignSpec", "Preset", "PRESETS", "get_preset"]
+
+#: Records every cooling campaign keeps: the six datasets' and the Tg curve's (T from 1.99 down).
+COOLING_RECORDS = tuple(sorted(set(RECORD_PRESETS["datasets"]) | set(RECORD_PRESETS["tg"])))
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    """One campaign of a preset: its folder name, protocol, runs, records and seed."""
+
+    name: str
+    protocol: CoolingProtocol
+    n_trajectories: int
+    records: tuple[int, ...] | None
+    seed: int
+    role: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "protocol": self.protocol.to_dict(), "n_trajectories": self.n_trajectories,
+                "records": None if self.records is None else list(self.records), "seed": self.seed,
+                "role": self.role}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Every size of one reproduction (see the module docstring)."""
+
+    name: str
+    description: str
+    campaigns: tuple[CampaignSpec, ...]
+    tg_n_bootstrap: int = 1000
+
+    def campaign(self, name: str) -> CampaignSpec:
+        for spec in self.campaigns:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    @property
+    def liquid_campaigns(self) -> tuple[CampaignSpec, ...]:
+        """Equilibrium-liquid candidates for dataset 6 (the best energy match is chosen)."""
+        return tuple(c for c in self.campaigns if c.protocol.is_hold)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description,
+                "campaigns": [c.to_dict() for c in self.campaigns], "tg_n_bootstrap": self.tg_n_bootstrap}
+
+
+def _campaigns(n: int, fast_steps: int, slow_steps: int, n_fast: int, n_slow: int, n_liquid: int,
+               hold_steps: int, liquid_temperatures: tuple[float, ...], records: tuple[int, ...]) -> tuple:
+    common = {"n_particles": n}
+    specs = [
+        CampaignSpec("fast", CoolingProtocol(n_steps=fast_steps, **common), n_fast, records, 101,
+                     "fast cooling: Tg and IS curve of the fast rate, dataset 6's glasses, metrics along cooling"),
+        CampaignSpec("slow", CoolingProtocol(n_steps=slow_steps, **common), n_slow, records, 102,
+                     "slower cooling: Tg and IS curve of the slow rate, datasets 1-5"),
+    ]
+    for j, t in enumerate(liquid_temperatures):
+        specs.append(CampaignSpec(f"liquid_{t:.3f}", CoolingProtocol.hold(t, hold_steps, **common), n_liquid, None,
+                                  103 + j, f"equilibrium liquids at T = {t} (dataset 6 candidates)"))
+    return tuple(specs)
+
+
+#: The smoke preset's records: the datasets' and enough of the Tg curve for two regimes.
+_SMOKE_RECORDS = (1, 25, 103, 107, 123, 143, 149, 160, 168, 176, 185, 192, 200)
+
+PRESETS: dict[str, Preset] = {
+    "smoke": Preset(
+        "smoke", "tiny sizes that exercise every step in CI (numbers mean nothing)",
+        _campaigns(240, 2_000, 4_000, 5, 5, 5, 2_000, (0.547,), _SMOKE_RECORDS), tg_n_bootstrap=50),
+    "cpu": Preset(
+        "cpu", "the largest faithful version for a 2-core, 24 GB machine: N = 1080 (box 30); the fast rate "
+        "as the paper's (2e5 steps, the same dT/dt); a 10x slower rate (2e6 steps) in place of the paper's "
+        "100x slower one (2e7 steps, about 3 h per run here at N = 4320)",
+        _campaigns(1080, FAST_STEPS, 2_000_000, 12, 8, 12, 200_000, (0.547, 0.520), COOLING_RECORDS)),
+    "paper": Preset(
+        "paper", "the paper's sizes: N = 4320, 10,000 runs per rate, 2e5 and 2e7 steps (meant for a dask "
+        "cluster with HOOMD-blue on GPUs)",
+        _campaigns(4320, FAST_STEPS, SLOW_STEPS, 10_000, 10_000, 10_000, 300_000, (0.547,), COOLING_RECORDS)),
+}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; an :class:`~mda_glassml.frames.InputError` naming the choices otherwise."""
+    try:
+        return PRESETS[name]
+    except (KeyError, TypeError):
+        raise InputError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None

@@ -1,0 +1,183 @@
+"""mda_glassml.reproduce: the experiments on real data, and the smoke preset end to end."""
+
+import json
+import shutil
+
+import gsd.hoomd
+import numpy as np
+import pytest
+
+from mda_glassml.data import EXAMPLE_INHERENT_STRUCTURES, EXAMPLE_TRAJECTORY
+from mda_glassml.frames import Frame, InputError
+from mda_glassml.reproduce.metrics_vs_t import METRICS, fit_interaction, metrics_vs_temperature
+from mda_glassml.reproduce.pipeline import STEPS, Reproduction, check_scheduler, estimate_campaign_seconds
+from mda_glassml.reproduce.presets import PRESETS, get_preset
+from mda_glassml.simulation.tg import choose_t_max, fit_tg
+
+
+def _example_curve():
+    """The bundled run's whole cooling curve: records k = 0, 10, ..., 200 (T from 2 down)."""
+    with gsd.hoomd.open(EXAMPLE_INHERENT_STRUCTURES, "r") as traj:
+        e = np.array([float(f.log["mda_glassml/is_energy"][0]) for f in traj])
+        t = np.array([float(f.log["mda_glassml/temperature"][0]) for f in traj])
+    return t[1:], e[1:]  # record 0 is the minimised lattice, not a liquid
+
+
+def test_whole_curve_tg_chooses_its_range():
+    # a whole mean curve from T = 2 with the hot liquid's bend, the cold regimes meeting at 0.40
+    t = np.repeat(np.linspace(0.05, 2.0, 40)[None], 6, axis=0).ravel()[:40]
+    e = np.where(t < 0.4, -3.87 + 0.01 * (t - 0.4), -3.87 + 0.08 * (t - 0.4)) + np.where(t > 1, 0.12 * (t - 1) ** 2, 0)
+    runs = e + np.random.default_rng(7).normal(0, 0.001, (6, t.size))
+    whole = fit_tg(t, runs, n_bootstrap=50)
+    auto = fit_tg(t, runs, t_max="auto", n_bootstrap=50)
+    assert whole.tg > 0.8  # the hot liquid's bend takes the breakpoint
+    assert auto.tg == pytest.approx(0.40, abs=0.03) and 1.0 <= auto.t_max < 1.3
+    assert auto.t_max == choose_t_max(t, runs)
+    with pytest.raises(InputError, match="t_max must be"):
+        fit_tg(t, runs, t_max="widest")
+
+
+def test_auto_range_refuses_a_single_run():
+    t, e = _example_curve()  # the bundled run: one trajectory, T from 1.9 down
+    assert t.max() > 1.8
+    assert fit_tg(t, e, n_bootstrap=0).tg > 0.8  # the issue's 1.2-like failure, on real data
+    assert 0.3 < fit_tg(t, e, t_max=1.0, n_bootstrap=0).tg < 0.5
+    with pytest.raises(InputError, match="at least 2 trajectories"):
+        fit_tg(t, e, t_max="auto")
+
+
+def test_choose_t_max_refuses_a_curve_it_cannot_fit():
+    t = np.linspace(0.05, 2.0, 6)
+    with pytest.raises(InputError, match="two straight branches"):
+        choose_t_max(t, np.exp(-t)[None] + np.zeros((3, 1)))
+
+
+def test_equation_12_recovers_planted_slopes_and_interaction():
+    rng = np.random.default_rng(3)
+    t = np.repeat(np.linspace(0.05, 1.2, 24), 8)
+    tg = 0.42
+    y = 0.2 + 0.03 * t + np.where(t > tg, -0.05 + 0.15 * t, 0.0) + rng.normal(0, 0.002, t.size)
+    fit = fit_interaction(t, y, tg)
+    assert fit.slope == pytest.approx(0.03, abs=0.005)
+    assert fit.interaction == pytest.approx(0.15, abs=0.005)
+    assert fit.jump == pytest.approx(-0.05, abs=0.005)
+    assert fit.interaction_p < 1e-10 and fit.n == t.size
+    np.testing.assert_allclose(fit.predict([0.2, 1.0]), [0.2 + 0.006, 0.2 + 0.03 - 0.05 + 0.15], atol=0.005)
+    # no change of slope planted: the interaction is not significant
+    flat = fit_interaction(t, 0.2 + 0.03 * t + rng.normal(0, 0.002, t.size), tg)
+    assert flat.interaction_p > 0.01
+    with pytest.raises(InputError, match="each side of Tg"):
+        fit_interaction(t[t < tg], y[t < tg], tg)
+
+
+def test_metrics_fall_faster_above_tg_on_the_bundled_run():
+    with gsd.hoomd.open(EXAMPLE_TRAJECTORY, "r") as traj:
+        frames = [Frame.from_gsd(f) for f in traj][1:]
+        temps = np.array([float(f.log["mda_glassml/temperature"][0]) for f in traj])[1:]
+    res = metrics_vs_temperature(frames, temps, tg=0.41)
+    assert set(res.fits) == {"symmetric", "directed"} and set(res.fits["symmetric"]) == set(METRICS)
+    bb = res.fits["symmetric"]["bb_edges_per_particle"]
+    assert bb.slope + bb.interaction > bb.slope > -1e-3  # steeper in the liquid, as Figure 10
+    assert bb.interaction > 0  # one run of 20 frames: the sign as the paper's; its p-value needs more runs
+    assert bb.r_squared > 0.9
+    json.dumps(res.to_dict())
+    res.figure()
+    with pytest.raises(InputError, match="one temperature per frame"):
+        metrics_vs_temperature(frames, temps[:-1], tg=0.41)
+
+
+def test_presets_and_plans():
+    assert set(PRESETS) == {"smoke", "cpu", "paper"}
+    with pytest.raises(InputError, match="unknown preset 'huge'.*smoke, cpu, paper"):
+        get_preset("huge")
+    paper = get_preset("paper")
+    assert paper.campaign("slow").protocol.n_steps == 20_000_000
+    assert paper.campaign("fast").n_trajectories == 10_000
+    cost = estimate_campaign_seconds(paper)
+    assert cost["slow"] > 10 * cost["fast"]  # 100x the steps
+    cpu = get_preset("cpu")
+    assert cpu.campaign("fast").protocol.n_steps < cpu.campaign("slow").protocol.n_steps < 20_000_000
+    assert sum(estimate_campaign_seconds(cpu).values()) < 4 * 3600
+
+
+def test_paper_dry_run_prints_the_plan(tmp_path, capsys):
+    from mda_glassml.cli import main
+
+    assert main(["reproduce", "--preset", "paper", "--out", str(tmp_path / "p"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "10000 runs x N = 4320, 2e+07 steps" in out and "core-hours" in out
+    assert not (tmp_path / "p").exists()  # a dry run writes nothing
+
+
+def test_unreachable_scheduler_is_refused_before_any_work(tmp_path):
+    with pytest.raises(InputError, match="cannot reach the dask scheduler"):
+        check_scheduler("tcp://127.0.0.1:1", timeout=2)
+    rep = Reproduction(get_preset("smoke"), tmp_path / "r", scheduler="tcp://127.0.0.1:1", progress=False)
+    with pytest.raises(InputError, match="cannot reach"):
+        rep.run()
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("smoke") / "repro"
+    Reproduction(get_preset("smoke"), out, progress=False).run()
+    return out
+
+
+def _numbers(path):
+    """results.json without what differs between runs of the same work (wall times, resume counts)."""
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k not in ("wall_time_s", "already_complete")}
+        if isinstance(x, list):
+            return [strip(v) for v in x]
+        return x
+    return strip(json.loads(path.read_text()))
+
+
+def test_smoke_preset_runs_every_step(smoke):
+    for step in STEPS:
+        assert (smoke / "steps" / f"{step}.json").is_file()
+    results = json.loads((smoke / "results.json").read_text())
+    assert set(results["steps"]["tg"]["rates"]) == {"fast", "slow"}
+    assert len([k for k in results["steps"]["datasets"]["datasets"]]) == 12
+    for fig in ("fig1_is_energy_tg.png", "fig10_17_metrics_vs_t.png", "fig11_rdf_dataset1.png",
+                "fig12_rdf_dataset6.png"):
+        assert (smoke / "figures" / fig).stat().st_size > 10_000
+    report = (smoke / "report.md").read_text()
+    for text in ("Figure 1", "equation 12", "Figures 11 and 12", "paper Tg", "Not reproduced by this command yet"):
+        assert text in report
+    # glasses are more ordered than the T = 1.99 liquids: higher first peaks
+    peaks = results["steps"]["rdfs"]["datasets"]["dataset1"]["first_peak"]
+    assert all(peaks["glass"][p] > peaks["liquid"][p] for p in ("AA", "AB"))
+
+
+def test_killed_reproduction_resumes_to_the_same_results(smoke, tmp_path):
+    before = _numbers(smoke / "results.json")
+    copy = tmp_path / "repro"
+    shutil.copytree(smoke, copy)
+    # a kill mid-campaign: one run unfinished (no completion record, a half-written file), every later step undone
+    fast = copy / "campaigns" / "fast"
+    (fast / "traj_0002.json").unlink()
+    (fast / ".traj_0002.gsd.123.part").write_bytes(b"half")
+    for step in STEPS:
+        (copy / "steps" / f"{step}.json").unlink()
+    (copy / "steps" / ".tg.json.99.part").write_text("{")  # a half-written step file is never read
+    Reproduction(get_preset("smoke"), copy, progress=False).run()
+    after = _numbers(copy / "results.json")
+    # the folders differ; everything measured is the same (serial LAMMPS is deterministic)
+    assert json.dumps(after["steps"]["tg"]) == json.dumps(before["steps"]["tg"])
+    assert after["steps"]["metrics_vs_t"] == before["steps"]["metrics_vs_t"]
+    assert after["steps"]["rdfs"] == before["steps"]["rdfs"]
+
+
+def test_an_output_folder_of_another_preset_is_refused(smoke, tmp_path):
+    with pytest.raises(InputError, match="holds the results of the 'smoke' preset, not 'cpu'"):
+        Reproduction(get_preset("cpu"), smoke, progress=False).run()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="not a reproduction folder"):
+        Reproduction(get_preset("smoke"), tmp_path / "other", progress=False).run()
+    with pytest.raises(InputError, match="unknown step"):
+        Reproduction(get_preset("smoke"), tmp_path / "x", progress=False).run(stop_after="everything")
