@@ -35,14 +35,12 @@ from .presets import Preset
 __all__ = ["STEPS", "NOT_YET", "Reproduction", "check_scheduler", "estimate_campaign_seconds"]
 
 #: The steps, in order (each a method ``_step_<name>``).
-STEPS = ("campaigns", "tg", "datasets", "metrics_vs_t", "rdfs", "report")
+STEPS = ("campaigns", "tg", "datasets", "auc", "metrics_vs_t", "rdfs", "report")
 #: The paper's experiments this command does not run yet (named in every report).
 NOT_YET = {
-    "Figures 5 and 15": "AUC and accuracy per dataset, nested cross-validation of the D-MPNN and the CNN",
     "Figure 6": "cross-dataset AUC matrices",
     "Figure 7": "size generalisation of the dataset-1 D-MPNN",
     "Figures 8, 9 and 16": "attention graphs and their metrics in the paper's attention setting",
-    "baselines": "B-B edge count, IS energy and thermal-vibration baselines beside each AUC",
 }
 
 # Measured on one core here (LAMMPS, docs/simulation_notes.md and benchmarks): seconds per MD step
@@ -227,6 +225,40 @@ class Reproduction:
         from .datasets import build_reproduction_datasets  # noqa: PLC0415
 
         return build_reproduction_datasets(self.preset, self.out)
+
+    def _step_auc(self) -> dict[str, Any]:
+        import functools  # noqa: PLC0415
+
+        from ..training.crossval import cnn_builder, dmpnn_builder, nested_cv  # noqa: PLC0415
+        from ..training.data import LabelledFrames  # noqa: PLC0415
+        from ..training.loop import TrainConfig  # noqa: PLC0415
+        from .auc import baseline_aucs, manifest_is_energy, paired_groups  # noqa: PLC0415
+
+        p = self.preset
+        models = {"dmpnn": (dmpnn_builder, p.dmpnn_space),
+                  "cnn": (functools.partial(cnn_builder, image_size=p.cnn_image_size), p.cnn_space)}
+        config = TrainConfig(seed=0, progress=False)
+        out: dict[str, Any] = {}
+        for d in range(1, 7):
+            manifest = self.out / "datasets" / f"dataset{d}.csv"
+            data = paired_groups(LabelledFrames.from_manifest(manifest))
+            energy = manifest_is_energy(manifest)
+            row: dict[str, Any] = {}
+            for name, (builder, space) in models.items():
+                if self.progress:
+                    print(f"[reproduce] auc: dataset {d}, {name}", flush=True)
+                res = nested_cv(data, builder, space=dict(space), n_evals=p.cv_evals, epochs=p.cv_epochs,
+                                n_folds=p.cv_folds, config=config, out_dir=self.out / "cv" / f"dataset{d}" / name)
+                window = space.get("window") if name == "dmpnn" and not isinstance(space.get("window"), tuple) \
+                    else None
+                row[name] = {**res.to_dict(), "auc": res.auc[0], "auc_sd": res.auc[1],
+                             "accuracy": res.accuracy[0], "accuracy_sd": res.accuracy[1],
+                             "window_fraction": window,
+                             "baselines": baseline_aucs(data, energy, window, n_folds=p.cv_folds, seed=config.seed)}
+            out[f"dataset{d}"] = row
+        from .auc import auc_figure  # noqa: PLC0415
+
+        return {"datasets": out, "figure": self._figure(auc_figure(out), "fig5_15_auc.png")}
 
     def _step_metrics_vs_t(self) -> dict[str, Any]:
         from .metrics_vs_t import metrics_vs_temperature  # noqa: PLC0415

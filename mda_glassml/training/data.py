@@ -142,7 +142,15 @@ def group_split(groups: Sequence, fractions: Sequence[float], seed: int = 0) -> 
     part_of = np.minimum(part_of, len(fractions) - 1)
     group_part = np.empty(len(unique), dtype=np.int64)
     group_part[order] = part_of
-    return [np.flatnonzero(group_part[inverse] == p) for p in range(len(fractions))]
+    parts = [np.flatnonzero(group_part[inverse] == p) for p in range(len(fractions))]
+    empty = [i for i, (part, f) in enumerate(zip(parts, fractions)) if f > 0 and part.size == 0]
+    if empty:
+        need = int(np.ceil(1.0 / fractions[fractions > 0].min()))
+        raise InputError(
+            f"{len(unique)} trajectories leave split(s) {empty} of {fractions.tolist()} empty: splits keep "
+            f"trajectories whole, so a part of {fractions[fractions > 0].min():.0%} needs about {need} trajectories "
+            "in all; add trajectories.")
+    return parts
 
 
 def outer_folds(groups: Sequence, n_folds: int = 3, test_fraction: float = 0.2,
