@@ -142,7 +142,7 @@ def test_smoke_preset_runs_every_step(smoke):
     results = json.loads((smoke / "results.json").read_text())
     assert set(results["steps"]["tg"]["rates"]) == {"fast", "slow"}
     assert len([k for k in results["steps"]["datasets"]["datasets"]]) == 12
-    for fig in ("fig1_is_energy_tg.png", "fig5_15_auc.png", "fig10_17_metrics_vs_t.png", "fig11_rdf_dataset1.png",
+    for fig in ("fig1_is_energy_tg.png", "fig5_15_auc.png", "fig6_cross_dataset.png", "fig7_size.png", "fig10_17_metrics_vs_t.png", "fig11_rdf_dataset1.png",
                 "fig12_rdf_dataset6.png"):
         assert (smoke / "figures" / fig).stat().st_size > 10_000
     report = (smoke / "report.md").read_text()
@@ -155,7 +155,17 @@ def test_smoke_preset_runs_every_step(smoke):
     assert auc["dataset1"]["dmpnn"]["window_fraction"] == 0.2 and auc["dataset1"]["cnn"]["window_fraction"] is None
     # T = 1.99 liquids against T = 0.05 glasses: the IS energy alone separates them
     assert auc["dataset1"]["cnn"]["baselines"]["is_energy"]["auc"] == 1.0
-    for text in ("Figure 1", "Figures 5 and 15", "equation 12", "Figures 11 and 12", "paper Tg", "Not reproduced by this command yet"):
+    # Figure 6's diagonal is each dataset's own nested-CV AUC (the same fold models on the same test samples)
+    for model in ("dmpnn", "cnn"):
+        m = results["steps"]["cross_dataset"]["matrices"][model]
+        assert np.shape(m["auc"]) == (6, 6)
+        np.testing.assert_allclose(np.diag(m["auc"]), [auc[f"dataset{d}"][model]["auc"] for d in range(1, 7)],
+                                   atol=1e-12)
+    # Figure 7 at the training window is dataset 1's AUC too
+    sizes = {r["window_fraction"]: r["auc"] for r in results["steps"]["size"]["sizes"]}
+    assert set(sizes) == {0.1, 0.2, None}
+    assert sizes[0.2] == pytest.approx(auc["dataset1"]["dmpnn"]["auc"], abs=1e-12)
+    for text in ("Figure 1", "Figures 5 and 15", "Figure 6", "Figure 7", "equation 12", "Figures 11 and 12", "paper Tg", "Not reproduced by this command yet"):
         assert text in report
     # glasses are more ordered than the T = 1.99 liquids: higher first peaks
     peaks = results["steps"]["rdfs"]["datasets"]["dataset1"]["first_peak"]
@@ -172,6 +182,7 @@ def test_killed_reproduction_resumes_to_the_same_results(smoke, tmp_path):
     (fast / ".traj_0002.gsd.123.part").write_bytes(b"half")
     for step in STEPS:
         (copy / "steps" / f"{step}.json").unlink()
+    shutil.rmtree(copy / "cv" / "dataset3")  # a killed training: its trials and fold models redone
     (copy / "steps" / ".tg.json.99.part").write_text("{")  # a half-written step file is never read
     Reproduction(get_preset("smoke"), copy, progress=False).run()
     after = _numbers(copy / "results.json")
@@ -179,6 +190,8 @@ def test_killed_reproduction_resumes_to_the_same_results(smoke, tmp_path):
     assert json.dumps(after["steps"]["tg"]) == json.dumps(before["steps"]["tg"])
     assert after["steps"]["metrics_vs_t"] == before["steps"]["metrics_vs_t"]
     assert after["steps"]["rdfs"] == before["steps"]["rdfs"]
+    assert after["steps"]["auc"] == before["steps"]["auc"]
+    assert after["steps"]["cross_dataset"] == before["steps"]["cross_dataset"]
 
 
 def test_an_output_folder_of_another_preset_is_refused(smoke, tmp_path):

@@ -21,6 +21,7 @@ PAPER: dict[str, Any] = {
     "glass_is_energy": {"fast": -3.867, "slow": -3.903},
     "dataset6_is_energy": -3.867,
     "min_auc": 0.98,
+    "size_auc_l03": 0.957,
     "eq12": "positive interaction coefficients, p < 0.05, for all three metrics",
 }
 
@@ -106,6 +107,27 @@ def write_report(out: str | Path, preset: Preset, steps: dict[str, dict[str, Any
                 md.append(f"| {name} | {model} | {r['auc']:.3f} ± {r['auc_sd']:.3f} | {r['accuracy']:.3f} ± "
                           f"{r['accuracy_sd']:.3f} | {b['bb_edges']['auc']:.3f} | {b['vibration']['auc']:.3f} | "
                           f"{b['is_energy']['auc']:.3f} | {'yes' if r['auc'] > best else 'NO'} |")
+        md.append("")
+
+    cross = steps.get("cross_dataset")
+    if cross:
+        md += ["## Figure 6: cross-dataset AUC", "", f"![Figure 6](figures/{cross['figure']})", "",
+               "Rows: the dataset a fold model was trained on; columns: the dataset whose same outer test fold it "
+               "is scored on (mean over folds). The diagonal is each dataset's own nested-CV AUC.", ""]
+        for model, m in cross["matrices"].items():
+            md += [f"**{model}**", "", "| trained \\ tested | " + " | ".join(m["datasets"]) + " |",
+                   "|---|" + "---|" * len(m["datasets"])]
+            md += [f"| {name} | " + " | ".join(f"{x:.3f}" for x in row) + " |" for name, row in zip(m["datasets"], m["auc"])]
+            md.append("")
+
+    size = steps.get("size")
+    if size:
+        md += ["## Figure 7: size generalisation of the dataset-1 D-MPNN", "", f"![Figure 7](figures/{size['figure']})",
+               "", f"Trained on windows of L = {size['trained_window_fraction']} (fraction of 60); paper: AUC "
+               f"{PAPER['size_auc_l03']} at L = 0.3.", "", "| L | side | AUC |", "|---|---|---|"]
+        for r in size["sizes"]:
+            side = "whole frame" if r["window_side"] is None else f"{r['window_side']:.1f}"
+            md.append(f"| {_fmt(r['window_fraction'], 2)} | {side} | {r['auc']:.3f} ± {r['auc_sd']:.3f} |")
         md.append("")
 
     mt = steps.get("metrics_vs_t")
