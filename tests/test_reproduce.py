@@ -142,7 +142,8 @@ def test_smoke_preset_runs_every_step(smoke):
     results = json.loads((smoke / "results.json").read_text())
     assert set(results["steps"]["tg"]["rates"]) == {"fast", "slow"}
     assert len([k for k in results["steps"]["datasets"]["datasets"]]) == 12
-    for fig in ("fig1_is_energy_tg.png", "fig5_15_auc.png", "fig6_cross_dataset.png", "fig7_size.png", "fig10_17_metrics_vs_t.png", "fig11_rdf_dataset1.png",
+    for fig in ("fig1_is_energy_tg.png", "fig5_15_auc.png", "fig6_cross_dataset.png", "fig7_size.png",
+                "fig8_attention_graphs.png", "fig9_attention_metrics_paper.png", "fig10_17_metrics_vs_t.png", "fig11_rdf_dataset1.png",
                 "fig12_rdf_dataset6.png"):
         assert (smoke / "figures" / fig).stat().st_size > 10_000
     report = (smoke / "report.md").read_text()
@@ -165,7 +166,14 @@ def test_smoke_preset_runs_every_step(smoke):
     sizes = {r["window_fraction"]: r["auc"] for r in results["steps"]["size"]["sizes"]}
     assert set(sizes) == {0.1, 0.2, None}
     assert sizes[0.2] == pytest.approx(auc["dataset1"]["dmpnn"]["auc"], abs=1e-12)
-    for text in ("Figure 1", "Figures 5 and 15", "Figure 6", "Figure 7", "equation 12", "Figures 11 and 12", "paper Tg", "Not reproduced by this command yet"):
+    att = results["steps"]["attention"]
+    assert att["params"]["k"] == 2 and att["params"]["window"] == 0.1 and att["n_pairs"] > 0
+    paper_cut = att["cuts"]["paper"]
+    assert paper_cut["cut"] == pytest.approx(0.11)
+    assert set(paper_cut["tests"]) == {"n_components", "n_bb_edges", "n_isolated_a"}
+    assert all(0 <= t["pvalue"] <= 1 and t["alternative"] == "less" for t in paper_cut["tests"].values())
+    assert "error" in att["cuts"]["trough"] or "tests" in att["cuts"]["trough"]
+    for text in ("Figure 1", "Figures 5 and 15", "Figure 6", "Figure 7", "Figures 8, 9 and 16", "equation 12", "Figures 11 and 12", "paper Tg", "Not reproduced by this command yet"):
         assert text in report
     # glasses are more ordered than the T = 1.99 liquids: higher first peaks
     peaks = results["steps"]["rdfs"]["datasets"]["dataset1"]["first_peak"]

@@ -35,11 +35,12 @@ from .presets import Preset
 __all__ = ["STEPS", "NOT_YET", "Reproduction", "check_scheduler", "estimate_campaign_seconds"]
 
 #: The steps, in order (each a method ``_step_<name>``).
-STEPS = ("campaigns", "tg", "datasets", "auc", "cross_dataset", "size", "metrics_vs_t", "rdfs", "report")
+STEPS = ("campaigns", "tg", "datasets", "auc", "cross_dataset", "size", "attention", "metrics_vs_t", "rdfs",
+         "report")
 
 #: The paper's experiments this command does not run yet (named in every report).
 NOT_YET = {
-    "Figures 8, 9 and 16": "attention graphs and their metrics in the paper's attention setting",
+    "Figure 13 and appendix D": "CNN feature maps and five-fold symmetric synthetic images (optional)",
 }
 
 # Measured on one core here (LAMMPS, docs/simulation_notes.md and benchmarks): seconds per MD step
@@ -286,6 +287,19 @@ class Reproduction:
         trained = self._dmpnn_window()
         return {**res, "trained_window_fraction": trained,
                 "figure": self._figure(size_figure(res, trained), "fig7_size.png")}
+
+    def _step_attention(self) -> dict[str, Any]:
+        from .attention_stats import attention_experiment  # noqa: PLC0415
+
+        p = self.preset
+        res = attention_experiment(self._datasets()["dataset1"], self.out / "attention", epochs=p.attention_epochs,
+                                   n_windows=p.attention_windows, params=p.attention_params)
+        for cut, r in res["cuts"].items():
+            if "error" in r:
+                continue
+            r["figure"] = self._figure(r.pop("comparison_figure").figure(), f"fig9_attention_metrics_{cut}.png")
+        res["picture"] = self._figure(res["picture"], "fig8_attention_graphs.png")
+        return res
 
     def _step_metrics_vs_t(self) -> dict[str, Any]:
         from .metrics_vs_t import metrics_vs_temperature  # noqa: PLC0415

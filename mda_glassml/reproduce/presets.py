@@ -65,6 +65,11 @@ class Preset:
     cnn_image_size: int = 250
     #: Figure 7's window sides (fractions of the paper's box side, 60; None: whole frames).
     size_fractions: tuple[float | None, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, None)
+    #: Figures 8, 9, 16: epochs of the attention model (the original run: 2), windows per test trajectory,
+    #: and changes to the original run's hyperparameters.
+    attention_epochs: int = 2
+    attention_windows: int = 20
+    attention_params: dict[str, Any] = field(default_factory=dict)
 
     def campaign(self, name: str) -> CampaignSpec:
         for spec in self.campaigns:
@@ -85,7 +90,9 @@ class Preset:
                 "campaigns": [c.to_dict() for c in self.campaigns], "tg_n_bootstrap": self.tg_n_bootstrap,
                 "cv_evals": self.cv_evals, "cv_epochs": self.cv_epochs, "cv_folds": self.cv_folds,
                 "dmpnn_space": plain(self.dmpnn_space), "cnn_space": plain(self.cnn_space),
-                "cnn_image_size": self.cnn_image_size, "size_fractions": list(self.size_fractions)}
+                "cnn_image_size": self.cnn_image_size, "size_fractions": list(self.size_fractions),
+                "attention_epochs": self.attention_epochs, "attention_windows": self.attention_windows,
+                "attention_params": dict(self.attention_params)}
 
 
 # Nested CV's inner 80/10/10 split keeps trajectories whole: a 10 % part needs about 10 trajectories in the
@@ -116,7 +123,7 @@ PRESETS: dict[str, Preset] = {
         dmpnn_space={"k": 2, "window": 0.2, "hidden": (16, 32, 16), "depth": 2, "dropout": 0.0, "ffn_layers": 1,
                      "batch_size": 10},
         cnn_space={"dropout": (0.0, 0.2, 0.1), "batch_size": 10}, cnn_image_size=48,
-        size_fractions=(0.1, 0.2, None)),  # the smoke box (side 14.1) holds windows up to 0.23 x 60
+        size_fractions=(0.1, 0.2, None), attention_windows=4, attention_params={"hidden": 32}),  # the smoke box (side 14.1) holds windows up to 0.23 x 60
     "cpu": Preset(
         "cpu", "the largest faithful version for a 2-core, 24 GB machine: N = 1080 (box 30); the fast rate "
         "as the paper's (2e5 steps, the same dT/dt); a 5x slower rate (1e6 steps) in place of the paper's "

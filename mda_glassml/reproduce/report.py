@@ -130,6 +130,25 @@ def write_report(out: str | Path, preset: Preset, steps: dict[str, dict[str, Any
             md.append(f"| {_fmt(r['window_fraction'], 2)} | {side} | {r['auc']:.3f} ± {r['auc_sd']:.3f} |")
         md.append("")
 
+    att = steps.get("attention")
+    if att:
+        md += ["## Figures 8, 9 and 16: attention graphs", "", f"![Figure 8](figures/{att['picture']})", "",
+               f"A D-MPNN trained on dataset 1 in the original attention run's setting ({att['params']}, "
+               f"{att['epochs']} epochs; test AUC {att['test_auc']:.3f}); {att['n_pairs']} glass/liquid window pairs "
+               f"from {att['n_test_trajectories']} test trajectories. One-sided Wilcoxon signed-rank tests "
+               "(glass < liquid). Paper: glasses have fewer components, B–B edges and isolated A, p < 0.05.", "",
+               "| cut | value | metric | median glass | median liquid | p | as the paper |", "|---|---|---|---|---|---|---|"]
+        for cut, r in att["cuts"].items():
+            if "error" in r:
+                md.append(f"| {cut} | — | (not applied: {r['error']}) | | | | |")
+                continue
+            for metric, t in r["tests"].items():
+                same = t["pvalue"] < 0.05 and t["median_glass"] <= t["median_liquid"]
+                md.append(f"| {cut} | {r['cut']:.3g} | {metric} | {t['median_glass']:.3g} | {t['median_liquid']:.3g} | "
+                          f"{t['pvalue']:.2g} | {'yes' if same else 'NO'} |")
+        md += [""] + [f"![Figure 9, cut {c}](figures/{r['figure']})" for c, r in att["cuts"].items()
+                      if "figure" in r] + [""]
+
     mt = steps.get("metrics_vs_t")
     if mt:
         md += ["## Figures 10 and 17: B-neighbor metrics along cooling, equation 12", "",
