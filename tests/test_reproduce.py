@@ -146,6 +146,8 @@ def test_smoke_preset_runs_every_step(smoke):
                 "fig8_attention_graphs.png", "fig9_attention_metrics_paper.png", "fig10_17_metrics_vs_t.png", "fig11_rdf_dataset1.png",
                 "fig12_rdf_dataset6.png"):
         assert (smoke / "figures" / fig).stat().st_size > 10_000
+    summary = (smoke / "summary.rst").read_text()
+    assert summary.startswith(".. list-table::") and "AUC dataset 1, dmpnn" in summary and "Tg, slow rate" in summary
     report = (smoke / "report.md").read_text()
     auc = results["steps"]["auc"]["datasets"]
     assert set(auc) == {f"dataset{d}" for d in range(1, 7)}

@@ -182,8 +182,59 @@ def write_report(out: str | Path, preset: Preset, steps: dict[str, dict[str, Any
     md += [f"| {s} | {t:.1f} | {t / total:.1%} |" for s, t in times.items()]
     md += ["", "## Versions", "", ", ".join(f"{k} {v}" for k, v in versions.items()), ""]
 
-    for name, text in (("report.md", "\n".join(md)), ("results.json", json.dumps(results, indent=2) + "\n")):
+    files = {"report.md": "\n".join(md), "results.json": json.dumps(results, indent=2) + "\n",
+             "summary.rst": summary_rst(steps)}
+    for name, text in files.items():
         tmp = out / f".{name}.{os.getpid()}.part"
         tmp.write_text(text)
         os.replace(tmp, out / name)
-    return {"report": "report.md", "results": "results.json"}
+    return {"report": "report.md", "results": "results.json", "summary": "summary.rst"}
+
+
+def _row(cells: list[str]) -> str:
+    return "   * - " + "\n     - ".join(cells)
+
+
+def summary_rst(steps: dict[str, dict[str, Any] | None]) -> str:
+    """The headline numbers beside the paper's as an RST list-table (for the docs' Reproduction page)."""
+    rows = [["quantity", "measured here", "paper"]]
+    tg = (steps.get("tg") or {}).get("rates", {})
+    for rate, r in tg.items():
+        rows.append([f"Tg, {rate} rate ({r['n_steps']:.0e} steps)", f"{r['tg']:.3f} ± {r['tg_err']:.3f}",
+                     f"{PAPER['tg'][rate]}"])
+        rows.append([f"glass IS energy, {rate} rate", f"{r['glass_is_energy']:.4f} ± {r['glass_is_energy_sd']:.4f}",
+                     f"{PAPER['glass_is_energy'][rate]}"])
+    ds = steps.get("datasets")
+    if ds:
+        m = ds["dataset6_energy_match"]
+        rows.append(["dataset 6 IS energy, liquid / glass", f"{m['liquid_mean']:.4f} / {m['glass_mean']:.4f} "
+                     f"({'agree' if m['agrees'] else 'differ'} within 2 s.e.)", f"{PAPER['dataset6_is_energy']} / "
+                     f"{PAPER['dataset6_is_energy']}"])
+    auc = steps.get("auc")
+    if auc:
+        for name, row in auc["datasets"].items():
+            for model, r in row.items():
+                b = r["baselines"]
+                rows.append([f"AUC {name.replace('dataset', 'dataset ')}, {model}",
+                             f"{r['auc']:.3f} ± {r['auc_sd']:.3f} (no ML: B–B {b['bb_edges']['auc']:.2f}, vibration "
+                             f"{b['vibration']['auc']:.2f}, IS energy {b['is_energy']['auc']:.2f})", f"> {PAPER['min_auc']}"])
+    size = steps.get("size")
+    if size:
+        for r in size["sizes"]:
+            if r["window_fraction"] in (0.3, None):
+                where = "whole frames" if r["window_fraction"] is None else "L = 0.3"
+                rows.append([f"dataset-1 D-MPNN at {where}", f"{r['auc']:.3f} ± {r['auc_sd']:.3f}",
+                             f"{PAPER['size_auc_l03']}" if r["window_fraction"] == 0.3 else "—"])
+    att = steps.get("attention")
+    if att and "tests" in att["cuts"].get("paper", {}):
+        for metric, t in att["cuts"]["paper"]["tests"].items():
+            rows.append([f"attention graph, {metric} (glass < liquid, cut 0.11)",
+                         f"median {t['median_glass']:.3g} vs {t['median_liquid']:.3g}, p = {t['pvalue']:.2g}", "p < 0.05"])
+    mt = steps.get("metrics_vs_t")
+    if mt:
+        for metric, f in mt["fits"].get("symmetric", {}).items():
+            rows.append([f"equation 12 interaction, {metric} (symmetric graph)",
+                         f"{f['interaction']:+.4g}, p = {f['interaction_p']:.2g}", "> 0, p < 0.05"])
+    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 40 40 20", ""]
+    lines += [_row(r) for r in rows]
+    return "\n".join(lines) + "\n"
