@@ -14,7 +14,6 @@ the original code's fixed 0.11 and the trough of the pooled weights.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +67,7 @@ def attention_experiment(data: LabelledFrames, out: str | Path, epochs: int = 2,
     params = {**ATTENTION_PARAMS, **(params or {})}
     out = Path(out)
     config = TrainConfig(epochs=epochs, seed=seed, progress=False)
-    card = train_model(data, out, "dmpnn", params=params, config=replace(config), fractions=SPLIT)
+    card = train_model(data, out, "dmpnn", params=params, config=config, fractions=SPLIT)
     clf = Classifier(out / "model.pt")
     test = data.subset(group_split(data.groups, SPLIT, seed=seed)[2])
     side = params["window"] * PAPER_BOX_SIDE

@@ -23,7 +23,6 @@ A baseline's direction (is a glass high or low?) is decided on the outer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -55,13 +54,6 @@ def baseline_scores(frames: list[Frame], is_energy: np.ndarray) -> dict[str, np.
     out = {name: np.array([fn(f) for f in frames]) for name, fn in BASELINES.items()}
     out["is_energy"] = np.asarray(is_energy, dtype=np.float64)
     return out
-
-
-@dataclass(frozen=True)
-class _Fold:
-    train: np.ndarray
-    test: np.ndarray
-    seed: int
 
 
 def _fold_samples(data: LabelledFrames, idx: np.ndarray, window: float | None, seed: int) -> list[Frame]:

@@ -249,8 +249,7 @@ class Reproduction:
                     print(f"[reproduce] auc: dataset {d}, {name}", flush=True)
                 res = nested_cv(data, builder, space=dict(space), n_evals=p.cv_evals, epochs=p.cv_epochs,
                                 n_folds=p.cv_folds, config=config, out_dir=self.out / "cv" / f"dataset{d}" / name)
-                window = space.get("window") if name == "dmpnn" and not isinstance(space.get("window"), tuple) \
-                    else None
+                window = self._dmpnn_window() if name == "dmpnn" else None
                 row[name] = {**res.to_dict(), "auc": res.auc[0], "auc_sd": res.auc[1],
                              "accuracy": res.accuracy[0], "accuracy_sd": res.accuracy[1],
                              "window_fraction": window,
