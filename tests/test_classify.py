@@ -96,6 +96,29 @@ def test_density_warning_says_the_numbers(dmpnn_path):
         clf.probabilities([Frame.from_arrays(pos, names, box=[side, side])])
 
 
+def test_small_windows_at_the_right_density_do_not_warn(dmpnn_path, example_universe):
+    import warnings
+
+    from mda_glassml.graphs import window
+
+    clf = Classifier(dmpnn_path)
+    rng = np.random.default_rng(3)
+    glass = Frame.from_atomgroup(example_universe.atoms)  # the bundled run's first frame: density 1.2
+    box = glass.box
+    # windows of side 6 (~43 particles): counts scatter by ~15 % at the right density, which is not a mismatch
+    cut = [window(glass, 6.0, c) for c in (rng.random((40, 2)) - 0.5) * [box.Lx, box.Ly]]
+    assert max(abs(w.n_particles / w.area / 1.2 - 1) for w in cut) > 0.1  # the old rule would have warned
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DensityWarning)
+        for w in cut:
+            clf.check(w)
+    # a window of a half-density frame still warns
+    side = float(np.sqrt(600 / 0.6))
+    pos, names = random_mixture(600, side, 0)
+    with pytest.warns(DensityWarning, match="far from the training density"):
+        clf.check(window(Frame.from_arrays(pos, names, box=[side, side]), 6.0, (0.0, 0.0)))
+
+
 def test_unknown_model_lists_the_shipped_ones():
     with pytest.raises(InputError, match="ka2d-cnn, ka2d-dmpnn"):
         Classifier("ka2d-transformer")

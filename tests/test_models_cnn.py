@@ -69,6 +69,32 @@ def test_augmentation_is_seeded_per_epoch(data):
         assert any(np.array_equal(img, v) for v in variants)
 
 
+
+def test_shift_is_a_periodic_translation_of_the_picture(data):
+    # np.roll by d pixels is the picture of the frame translated by d pixels' length: exact for a periodic box.
+    frame = data.frames[0]
+    renderer = Renderer(size=SIZE)
+    plain = renderer.image(frame).astype(int)
+    d = (5, 11)  # pixels down and right
+    px = frame.box.Lx / SIZE
+    moved = frame.positions.copy()
+    moved[:, 0] += d[1] * px
+    moved[:, 1] -= d[0] * px  # row 0 is the top: down is -y
+    from mda_glassml.frames import Frame
+
+    translated = Frame.from_arrays(moved[:, :2], np.where(frame.types == 0, "A", "B"), box=[frame.box.Lx, frame.box.Ly])
+    assert np.abs(renderer.image(translated).astype(int) - np.roll(plain, d, axis=(0, 1))).max() <= 1
+    task = ImageTask(renderer, data, None, seed=3, shift=True)
+    a = task.train_samples(0)
+    assert a[0][0].shape == (3, SIZE, SIZE)
+    for (img, _), ref in zip(a, task.train_images):  # each a rotation / flip of its plain image, then a roll
+        variants = [np.rot90(r, t, axes=(1, 2)) for r in (ref, ref[:, ::-1]) for t in range(4)]
+        assert any(np.array_equal(np.roll(img, (-dy, -dx), axis=(1, 2)), v)
+                   for v in variants for dy in range(SIZE) for dx in range(SIZE)
+                   if img[0, 0, 0] == np.roll(v, (dy, dx), axis=(1, 2))[0, 0, 0])
+    assert task.fingerprint()["shift"] is True
+    assert "shift" not in ImageTask(renderer, data, None, seed=3).fingerprint()  # old fingerprints unchanged
+
 def synthetic(n_configs, seed):
     """Jittered square lattices (label 1) and uniform random configurations (label 0), 256 particles."""
     from mda_glassml.frames import Frame

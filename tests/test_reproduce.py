@@ -144,7 +144,7 @@ def test_smoke_preset_runs_every_step(smoke):
     assert len([k for k in results["steps"]["datasets"]["datasets"]]) == 12
     for fig in ("fig1_is_energy_tg.png", "fig5_15_auc.png", "fig6_cross_dataset.png", "fig7_size.png",
                 "fig8_attention_graphs.png", "fig9_attention_metrics_paper.png", "fig10_17_metrics_vs_t.png", "fig11_rdf_dataset1.png",
-                "fig12_rdf_dataset6.png"):
+                "fig12_rdf_dataset6.png", "fig6_cross_dataset_baselines.png", "fig9_attention_variants_paper.png"):
         assert (smoke / "figures" / fig).stat().st_size > 10_000
     summary = (smoke / "summary.rst").read_text()
     assert summary.startswith(".. list-table::") and "AUC dataset 1, dmpnn" in summary and "Tg, slow rate" in summary
@@ -164,10 +164,27 @@ def test_smoke_preset_runs_every_step(smoke):
         assert np.shape(m["auc"]) == (6, 6)
         np.testing.assert_allclose(np.diag(m["auc"]), [auc[f"dataset{d}"][model]["auc"] for d in range(1, 7)],
                                    atol=1e-12)
-    # Figure 7 at the training window is dataset 1's AUC too
-    sizes = {r["window_fraction"]: r["auc"] for r in results["steps"]["size"]["sizes"]}
-    assert set(sizes) == {0.1, 0.2, None}
-    assert sizes[0.2] == pytest.approx(auc["dataset1"]["dmpnn"]["auc"], abs=1e-12)
+    # ... and so is the baselines' diagonal (direction from dataset i's training folds, scored on i's test folds)
+    for model in ("dmpnn", "cnn"):
+        b = results["steps"]["cross_dataset"]["baselines"][model]
+        for name, mat in b["auc"].items():
+            assert np.shape(mat) == (6, 6)
+            np.testing.assert_allclose(np.diag(mat), [auc[f"dataset{d}"][model]["baselines"][name]["auc"]
+                                                      for d in range(1, 7)], atol=1e-12)
+    # Figure 7 at the training window is dataset 1's AUC too, its baselines those of Figure 5's windows
+    rows = {r["window_fraction"]: r for r in results["steps"]["size"]["sizes"]}
+    assert set(rows) == {0.1, 0.2, None}
+    assert rows[0.2]["auc"] == pytest.approx(auc["dataset1"]["dmpnn"]["auc"], abs=1e-12)
+    assert rows[0.2]["baselines"] == auc["dataset1"]["dmpnn"]["baselines"]
+    assert rows[None]["baselines"]["is_energy"] == auc["dataset1"]["cnn"]["baselines"]["is_energy"]
+    # the attention variants: one row each, the option recorded, and the report's table
+    variants = results["steps"]["attention_variants"]["variants"]
+    assert [v["name"] for v in variants] == ["original", "sum readout (eq. 8)"]
+    assert variants[1]["options"] == {"readout": "sum"} and all(0 <= v["test_auc"] <= 1 for v in variants)
+    assert "What the attention trend hangs on" in report and "No-ML baselines on the same test samples" in report
+    ci = results["steps"]["cnn_interpretation"]
+    assert ci["n_classified"] == 3 * 3 and 0 <= ci["n_glass"] <= 9 and len(ci["per_fold"]) == 3
+    assert (smoke / "figures" / "fig13_cnn_feature_maps.png").stat().st_size > 10_000
     att = results["steps"]["attention"]
     assert att["params"]["k"] == 2 and att["params"]["window"] == 0.1 and att["n_pairs"] > 0
     paper_cut = att["cuts"]["paper"]
@@ -175,7 +192,7 @@ def test_smoke_preset_runs_every_step(smoke):
     assert set(paper_cut["tests"]) == {"n_components", "n_bb_edges", "n_isolated_a"}
     assert all(0 <= t["pvalue"] <= 1 and t["alternative"] == "less" for t in paper_cut["tests"].values())
     assert "error" in att["cuts"]["trough"] or "tests" in att["cuts"]["trough"]
-    for text in ("Figure 1", "Figures 5 and 15", "Figure 6", "Figure 7", "Figures 8, 9 and 16", "equation 12", "Figures 11 and 12", "paper Tg", "Not reproduced by this command yet"):
+    for text in ("Figure 1", "Figures 5 and 15", "Figure 6", "Figure 7", "Figures 8, 9 and 16", "equation 12", "Figures 11 and 12", "paper Tg", "Figure 13 and appendix D"):
         assert text in report
     # glasses are more ordered than the T = 1.99 liquids: higher first peaks
     peaks = results["steps"]["rdfs"]["datasets"]["dataset1"]["first_peak"]
@@ -234,6 +251,23 @@ def test_baselines_on_the_outer_test_folds(ka_dataset1):
     assert len(outer_folds(data.groups, 3, seed=0)) == 3
     windowed = baseline_aucs(data, energy, 0.2, n_folds=3, seed=0)
     assert set(windowed) == set(res)
+    # several test windows per frame: each window scored with its own frame's IS energy (still separable)
+    assert baseline_aucs(data, energy, 0.2, n_folds=3, seed=0, windows_per_frame=3)["is_energy"]["auc"] == 1.0
+
+
+def test_evaluation_windows_are_the_graph_tasks_test_samples(ka_dataset1):
+    from mda_glassml.models.featurize import Featurizer
+    from mda_glassml.training.data import LabelledFrames, evaluation_windows
+    from mda_glassml.training.tasks import GraphTask
+
+    full = LabelledFrames.from_manifest(ka_dataset1)
+    data = full.subset(np.r_[np.flatnonzero(full.labels == 0)[:3], np.flatnonzero(full.labels == 1)[:3]])
+    task = GraphTask(Featurizer(k=2), data, None, window=12.0, windows_per_frame=3)
+    graphs = task.samples(data, seed=17)
+    cut, labels = evaluation_windows(data.frames, data.labels, 12.0, 17, 3)
+    assert len(graphs) == len(cut) == 18
+    np.testing.assert_array_equal(task.labels(graphs), labels)
+    assert [g.num_nodes for g in graphs] == [w.n_particles for w in cut]
 
 
 def test_single_class_runs_are_paired_into_groups():
@@ -251,3 +285,23 @@ def test_single_class_runs_are_paired_into_groups():
         assert set(data.labels[part]) == {0, 1}  # every split holds both classes
     with pytest.raises(InputError, match="leave split"):
         group_split(data.groups[:5], (0.8, 0.1, 0.1))
+
+
+def test_five_fold_pictures_follow_appendix_d():
+    from mda_glassml.graphs import knn
+    from mda_glassml.reproduce.cnn_interpretation import MIN_DISTANCE, five_fold_frame, intact_pentagons
+
+    frame = five_fold_frame(1080, 30.0, np.random.default_rng(0))
+    assert frame.n_particles == 1080 and frame.n_b == 378  # the paper's 35 % B, its density 1.2
+    _, _, d = knn(frame, 1)
+    assert float(np.min(d)) >= MIN_DISTANCE * (1 - 1e-6)  # no two particles closer than 60/90
+    assert intact_pentagons(frame) > 0
+    again = five_fold_frame(1080, 30.0, np.random.default_rng(0))
+    np.testing.assert_array_equal(again.positions, frame.positions)
+    # a random mixture at the same density has (almost) no B in an exact A pentagon
+    from reference import random_mixture
+
+    pos, names = random_mixture(1080, 30.0, 0)
+    assert intact_pentagons(Frame.from_arrays(pos, names, box=[30.0, 30.0])) < intact_pentagons(frame)
+    with pytest.raises(InputError, match="too high"):
+        five_fold_frame(1080, 10.0, np.random.default_rng(0))

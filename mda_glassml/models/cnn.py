@@ -148,23 +148,30 @@ def first_layer_feature_maps(model: CNN, image: np.ndarray | torch.Tensor) -> np
     return first[0].cpu().numpy()
 
 
-def feature_maps_figure(model: CNN, image: np.ndarray, title: str | None = None):
-    """The image and its six first-layer feature maps, as a matplotlib ``Figure``."""
+def feature_maps_figure(model: CNN, image: np.ndarray | dict[str, np.ndarray], title: str | None = None):
+    """An image and its first-layer feature maps, as a matplotlib ``Figure``.
+
+    ``image`` may be a mapping ``{name: image}``: one row per image, the name
+    on the left (Figure 13 shows a glass and a liquid this way).
+    """
     from matplotlib.figure import Figure  # noqa: PLC0415
 
-    maps = first_layer_feature_maps(model, image)
-    img = np.asarray(image)
-    if img.shape[0] == 3:
-        img = img.transpose(1, 2, 0)
-    fig = Figure(figsize=(12, 2.4), layout="constrained")
-    axes = fig.subplots(1, 1 + len(maps))
-    axes[0].imshow(img)
-    axes[0].set_title("input")
-    for i, (ax, m) in enumerate(zip(axes[1:], maps)):
-        ax.imshow(m, cmap="viridis")
-        ax.set_title(f"kernel {i + 1}")
-    for ax in axes:
-        ax.set_axis_off()
+    rows = image if isinstance(image, dict) else {"input": image}
+    n_maps = model.features[0].out_channels
+    fig = Figure(figsize=(12, 2.4 * len(rows)), layout="constrained")
+    axes = np.asarray(fig.subplots(len(rows), 1 + n_maps)).reshape(len(rows), 1 + n_maps)
+    for row, (name, im) in zip(axes, rows.items()):
+        maps = first_layer_feature_maps(model, im)
+        img = np.asarray(im)
+        if img.shape[0] == 3:
+            img = img.transpose(1, 2, 0)
+        row[0].imshow(img)
+        row[0].set_title(name, fontsize="small")
+        for i, (ax, m) in enumerate(zip(row[1:], maps)):
+            ax.imshow(m, cmap="viridis")
+            ax.set_title(f"kernel {i + 1}", fontsize="small")
+        for ax in row:
+            ax.set_axis_off()
     if title:
         fig.suptitle(title)
     return fig

@@ -29,7 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..frames import Frame
 
-__all__ = ["ATTENTION_PARAMS", "attention_experiment", "attention_picture"]
+__all__ = ["ATTENTION_PARAMS", "DEFAULT_VARIANTS", "attention_experiment", "attention_picture", "attention_variants",
+           "variants_figure"]
 
 #: The original attention run's hyperparameters (Table 2's names; window as a fraction of 60).
 ATTENTION_PARAMS = {"k": 2, "window": 0.1, "hidden": 870, "depth": 3, "dropout": 0.5, "ffn_layers": 2,
@@ -58,8 +59,13 @@ def attention_picture(glass: tuple["Frame", np.ndarray], liquid: tuple["Frame", 
 
 
 def attention_experiment(data: LabelledFrames, out: str | Path, epochs: int = 2, n_windows: int = 20,
-                         params: dict[str, Any] | None = None, seed: int = 0) -> dict[str, Any]:
-    """Train the attention model on ``data`` (dataset 1) and test glass against liquid; a JSON-able summary."""
+                         params: dict[str, Any] | None = None, seed: int = 0,
+                         options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train the attention model on ``data`` (dataset 1) and test glass against liquid; a JSON-able summary.
+
+    ``options`` go to the D-MPNN builder (e.g. ``readout="sum"``, the paper's
+    equation 8, or ``windows_per_frame``).
+    """
     from ..classify import Classifier  # noqa: PLC0415
     from ..training.loop import TrainConfig  # noqa: PLC0415
     from ..training.pipeline import train_model  # noqa: PLC0415
@@ -67,7 +73,7 @@ def attention_experiment(data: LabelledFrames, out: str | Path, epochs: int = 2,
     params = {**ATTENTION_PARAMS, **(params or {})}
     out = Path(out)
     config = TrainConfig(epochs=epochs, seed=seed, progress=False)
-    card = train_model(data, out, "dmpnn", params=params, config=config, fractions=SPLIT)
+    card = train_model(data, out, "dmpnn", params=params, config=config, fractions=SPLIT, **(options or {}))
     clf = Classifier(out / "model.pt")
     test = data.subset(group_split(data.groups, SPLIT, seed=seed)[2])
     side = params["window"] * PAPER_BOX_SIDE
@@ -85,7 +91,8 @@ def attention_experiment(data: LabelledFrames, out: str | Path, epochs: int = 2,
                 edges, weights = clf.attention(w)
                 graphs[label].append((edges, weights, w.types))
                 kept[label].append(w)
-    result: dict[str, Any] = {"params": params, "epochs": epochs, "test_auc": card["scores"]["test_auc"],
+    result: dict[str, Any] = {"params": params, "options": dict(options or {}), "epochs": epochs,
+                              "test_auc": card["scores"]["test_auc"],
                               "n_pairs": len(graphs[1]), "n_test_trajectories": int(len(set(test.groups))),
                               "cuts": {}}
     for cut in ("paper", "trough"):
@@ -105,3 +112,57 @@ def attention_experiment(data: LabelledFrames, out: str | Path, epochs: int = 2,
     first = {label: (kept[label][0], attention_graph(*graphs[label][0], cut="paper").edges) for label in (0, 1)}
     result["picture"] = attention_picture(first[1], first[0])
     return result
+
+
+#: What the trend could hang on (issue: cut rule, window size, training length, readout, which model): each
+#: variant changes one thing of the original run; ``params`` and ``options`` as in attention_experiment.
+DEFAULT_VARIANTS: tuple[dict[str, Any], ...] = (
+    {"name": "original", "epochs": 2},
+    {"name": "10 epochs", "epochs": 10},
+    {"name": "sum readout (eq. 8)", "epochs": 2, "options": {"readout": "sum"}},
+    {"name": "windows L = 0.2", "epochs": 2, "params": {"window": 0.2}},
+    {"name": "small model (hidden 64, dropout 0)", "epochs": 10, "params": {"hidden": 64, "dropout": 0.0}},
+)
+
+
+def attention_variants(data: LabelledFrames, out: str | Path, variants: tuple[dict[str, Any], ...] = DEFAULT_VARIANTS,
+                       n_windows: int = 20, seed: int = 0, base_params: dict[str, Any] | None = None,
+                       ) -> list[dict[str, Any]]:
+    """:func:`attention_experiment` once per variant (one folder each); per variant its AUC and test results.
+
+    Each row: the variant's name, epochs, parameters and options, its test
+    AUC, and for each cut (``"paper"``, ``"trough"``) the one-sided p-value
+    and the glass and liquid medians of every metric (or the reason the cut
+    does not apply).
+    """
+    rows = []
+    for k, v in enumerate(variants):
+        params = {**(base_params or {}), **v.get("params", {})}
+        res = attention_experiment(data, Path(out) / f"variant{k}", epochs=v["epochs"], n_windows=n_windows,
+                                   params=params, seed=seed, options=v.get("options"))
+        cuts = {}
+        for cut, r in res["cuts"].items():
+            cuts[cut] = r if "error" in r else {"cut": r["cut"], "tests": r["tests"]}
+        rows.append({"name": v["name"], "epochs": v["epochs"], "params": res["params"], "options": res["options"],
+                     "test_auc": res["test_auc"], "n_pairs": res["n_pairs"], "cuts": cuts})
+    return rows
+
+
+def variants_figure(rows: list[dict[str, Any]], cut: str = "paper") -> "Figure":
+    """-log10 p of each metric's one-sided test per variant at ``cut`` (dashed: p = 0.05)."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    metrics = sorted({m for r in rows if "tests" in r["cuts"].get(cut, {}) for m in r["cuts"][cut]["tests"]})
+    fig = Figure(figsize=(7.0, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    x = np.arange(len(rows))
+    width = 0.8 / max(len(metrics), 1)
+    for j, m in enumerate(metrics):
+        p = [r["cuts"][cut]["tests"][m]["pvalue"] if "tests" in r["cuts"].get(cut, {}) else np.nan for r in rows]
+        ax.bar(x + (j - (len(metrics) - 1) / 2) * width, -np.log10(np.clip(p, 1e-300, 1)), width, label=m)
+    ax.axhline(-np.log10(0.05), color="k", ls="--", lw=1, label="p = 0.05")
+    ax.set_xticks(x, [r["name"] for r in rows], rotation=20, ha="right", fontsize="small")
+    ax.set_ylabel("-log10 p (one-sided, the paper's direction)")
+    ax.set_title(f"Attention metrics, glass vs liquid, per training variant (cut: {cut})")
+    ax.legend(fontsize="x-small")
+    return fig

@@ -18,7 +18,19 @@ scores that need no model:
     manifest; for a window, that of its whole frame).
 
 A baseline's direction (is a glass high or low?) is decided on the outer
-*training* configurations of each fold, never on its test set.
+*training* configurations of each fold, never on its test set. The same
+per-fold machinery scores the baselines beside Figure 6
+(:func:`cross_dataset_baselines`: direction from dataset i, test on dataset
+j) and Figure 7 (:func:`baseline_aucs` on windows of each side).
+
+Examples
+--------
+>>> import numpy as np
+>>> from mda_glassml.reproduce.auc import neighbour_spread
+>>> from mda_glassml.frames import Frame
+>>> grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0)), -1).reshape(-1, 2)
+>>> round(neighbour_spread(Frame.from_arrays(grid, ["A"] * 36, box=[6, 6])), 6)   # a perfect lattice
+0.0
 """
 
 from __future__ import annotations
@@ -31,9 +43,10 @@ import numpy as np
 from ..frames import Frame
 from ..graphs import knn
 from ..metrics import b_neighbor_metrics
-from ..training.data import PAPER_BOX_SIDE, LabelledFrames, outer_folds, windows
+from ..training.data import PAPER_BOX_SIDE, LabelledFrames, evaluation_windows, outer_folds
 
-__all__ = ["BASELINES", "auc_figure", "baseline_scores", "baseline_aucs", "manifest_is_energy", "neighbour_spread", "paired_groups"]
+__all__ = ["BASELINES", "auc_figure", "baseline_scores", "baseline_aucs", "cross_dataset_baselines", "manifest_is_energy",
+           "neighbour_spread", "paired_groups"]
 
 
 def neighbour_spread(frame: Frame) -> float:
@@ -56,34 +69,76 @@ def baseline_scores(frames: list[Frame], is_energy: np.ndarray) -> dict[str, np.
     return out
 
 
-def _fold_samples(data: LabelledFrames, idx: np.ndarray, window: float | None, seed: int) -> list[Frame]:
-    # nested_cv's outer test samples: task.samples(test, seed + 7) -> windows(rng([seed + 7, 2]))
+def _test_samples(data: LabelledFrames, idx: np.ndarray, window: float | None, fold_seed: int,
+                  per_frame: int) -> tuple[list[Frame], np.ndarray, np.ndarray]:
+    """nested_cv's outer test samples of a fold (task.samples(test, seed + 7)), their labels and frame rows."""
     frames = [data.frames[i] for i in idx]
-    return windows(frames, window, np.random.default_rng([seed + 7, 2])) if window is not None else frames
+    cut, labels = evaluation_windows(frames, data.labels[idx], window, fold_seed + 7, per_frame if window else 1)
+    return cut, labels, np.tile(idx, len(cut) // max(len(idx), 1))
+
+
+class _FoldBaselines:
+    """Baseline directions (from each fold's outer-train frames) and test scores, computed once per fold."""
+
+    def __init__(self, data: LabelledFrames, is_energy: np.ndarray, window_fraction: float | None, n_folds: int,
+                 seed: int, per_frame: int):
+        from sklearn.metrics import roc_auc_score  # noqa: PLC0415
+
+        window = None if window_fraction is None else window_fraction * PAPER_BOX_SIDE
+        energy = np.asarray(is_energy, dtype=np.float64)
+        self.signs, self.tests = [], []
+        for fold, (train, test) in enumerate(outer_folds(data.groups, n_folds=n_folds, seed=seed)):
+            # Direction from the training part (whole frames: cheap and free of the test set).
+            train_scores = baseline_scores([data.frames[i] for i in train], energy[train])
+            self.signs.append({name: 1.0 if roc_auc_score(data.labels[train], v) >= 0.5 else -1.0
+                               for name, v in train_scores.items()})
+            cut, labels, rows = _test_samples(data, test, window, seed + 1000 * fold, per_frame)
+            self.tests.append((labels, baseline_scores(cut, energy[rows])))
+
+    def aucs(self, trained_on: "_FoldBaselines") -> dict[str, list[float]]:
+        """Per-fold AUC of every baseline, its direction from ``trained_on``'s folds, scored on these."""
+        from sklearn.metrics import roc_auc_score  # noqa: PLC0415
+
+        out: dict[str, list[float]] = {name: [] for name in [*BASELINES, "is_energy"]}
+        for signs, (labels, scores) in zip(trained_on.signs, self.tests):
+            for name in out:
+                out[name].append(float(roc_auc_score(labels, signs[name] * scores[name])))
+        return out
+
+
+def _summary(per_fold: dict[str, list[float]]) -> dict[str, Any]:
+    return {name: {"auc": float(np.mean(v)), "auc_sd": float(np.std(v, ddof=1)) if len(v) > 1 else float("nan"),
+                   "per_fold": v} for name, v in per_fold.items()}
 
 
 def baseline_aucs(data: LabelledFrames, is_energy: np.ndarray, window_fraction: float | None, n_folds: int = 3,
-                  seed: int = 0) -> dict[str, Any]:
+                  seed: int = 0, windows_per_frame: int = 1) -> dict[str, Any]:
     """AUC (mean ± sd over the outer folds of nested_cv with ``seed``) of every baseline.
 
     ``window_fraction`` is the D-MPNN's window as a fraction of the paper's box
-    side (None: whole frames, as the CNN sees them).
+    side (None: whole frames, as the CNN sees them); ``windows_per_frame`` its
+    test windows per frame (the graph task's).
     """
-    from sklearn.metrics import roc_auc_score  # noqa: PLC0415
+    folds = _FoldBaselines(data, is_energy, window_fraction, n_folds, seed, windows_per_frame)
+    return _summary(folds.aucs(folds))
 
-    window = None if window_fraction is None else window_fraction * PAPER_BOX_SIDE
-    is_energy = np.asarray(is_energy, dtype=np.float64)
-    per_fold: dict[str, list[float]] = {name: [] for name in [*BASELINES, "is_energy"]}
-    for fold, (train, test) in enumerate(outer_folds(data.groups, n_folds=n_folds, seed=seed)):
-        fold_seed = seed + 1000 * fold
-        # Direction from the training part (whole frames: cheap and free of the test set).
-        train_scores = baseline_scores([data.frames[i] for i in train], is_energy[train])
-        test_scores = baseline_scores(_fold_samples(data, test, window, fold_seed), is_energy[test])
-        for name in per_fold:
-            sign = 1.0 if roc_auc_score(data.labels[train], train_scores[name]) >= 0.5 else -1.0
-            per_fold[name].append(float(roc_auc_score(data.labels[test], sign * test_scores[name])))
-    return {name: {"auc": float(np.mean(v)), "auc_sd": float(np.std(v, ddof=1)) if len(v) > 1 else float("nan"),
-                   "per_fold": v} for name, v in per_fold.items()}
+
+def cross_dataset_baselines(datasets: dict[str, LabelledFrames], is_energy: dict[str, np.ndarray],
+                            window_fraction: float | None, n_folds: int = 3, seed: int = 0,
+                            windows_per_frame: int = 1) -> dict[str, Any]:
+    """Figure 6 for each baseline: its direction set on dataset i's outer-train fold k, scored on j's test fold k.
+
+    Returns ``{"datasets": names, "window_fraction": ..., "auc": {baseline: matrix}}`` (mean over folds).
+    """
+    names = list(datasets)
+    folds = {n: _FoldBaselines(datasets[n], is_energy[n], window_fraction, n_folds, seed, windows_per_frame)
+             for n in names}
+    mats = {name: np.full((len(names), len(names)), np.nan) for name in [*BASELINES, "is_energy"]}
+    for a, train in enumerate(names):
+        for b, test in enumerate(names):
+            for name, v in folds[test].aucs(folds[train]).items():
+                mats[name][a, b] = float(np.mean(v))
+    return {"datasets": names, "window_fraction": window_fraction, "auc": {k: m.tolist() for k, m in mats.items()}}
 
 
 def paired_groups(data: LabelledFrames) -> LabelledFrames:

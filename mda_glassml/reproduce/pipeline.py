@@ -35,13 +35,11 @@ from .presets import Preset
 __all__ = ["STEPS", "NOT_YET", "Reproduction", "check_scheduler", "estimate_campaign_seconds"]
 
 #: The steps, in order (each a method ``_step_<name>``).
-STEPS = ("campaigns", "tg", "datasets", "auc", "cross_dataset", "size", "attention", "metrics_vs_t", "rdfs",
-         "report")
+STEPS = ("campaigns", "tg", "datasets", "auc", "cross_dataset", "size", "attention", "attention_variants",
+         "cnn_interpretation", "metrics_vs_t", "rdfs", "report")
 
-#: The paper's experiments this command does not run yet (named in every report).
-NOT_YET = {
-    "Figure 13 and appendix D": "CNN feature maps and five-fold symmetric synthetic images (optional)",
-}
+#: The paper's experiments this command does not run yet (named in every report; none now).
+NOT_YET: dict[str, str] = {}
 
 # Measured on one core here (LAMMPS, docs/simulation_notes.md and benchmarks): seconds per MD step
 # per particle, and seconds per FIRE minimisation at N = 1080 (about 16k iterations; the count grows
@@ -175,7 +173,8 @@ class Reproduction:
                                  f"-> {c['estimated_core_hours']:.3g} core-hours")
             else:
                 lines.append(f"  {row['step']} ({mark})")
-        lines.append("  not yet part of this command: " + "; ".join(NOT_YET))
+        if NOT_YET:
+            lines.append("  not yet part of this command: " + "; ".join(NOT_YET))
         return "\n".join(lines)
 
     # -- running ----------------------------------------------------------
@@ -235,8 +234,10 @@ class Reproduction:
         from .auc import baseline_aucs, manifest_is_energy, paired_groups  # noqa: PLC0415
 
         p = self.preset
-        models = {"dmpnn": (dmpnn_builder, p.dmpnn_space),
-                  "cnn": (functools.partial(cnn_builder, image_size=p.cnn_image_size), p.cnn_space)}
+        models = {"dmpnn": (functools.partial(dmpnn_builder, windows_per_frame=p.dmpnn_windows_per_frame),
+                            p.dmpnn_space, p.cv_epochs),
+                  "cnn": (functools.partial(cnn_builder, image_size=p.cnn_image_size, shift=p.cnn_shift),
+                          p.cnn_space, p.cnn_epochs or p.cv_epochs)}
         config = TrainConfig(seed=0, progress=False)
         out: dict[str, Any] = {}
         for d in range(1, 7):
@@ -244,16 +245,18 @@ class Reproduction:
             data = paired_groups(LabelledFrames.from_manifest(manifest))
             energy = manifest_is_energy(manifest)
             row: dict[str, Any] = {}
-            for name, (builder, space) in models.items():
+            for name, (builder, space, epochs) in models.items():
                 if self.progress:
                     print(f"[reproduce] auc: dataset {d}, {name}", flush=True)
-                res = nested_cv(data, builder, space=dict(space), n_evals=p.cv_evals, epochs=p.cv_epochs,
-                                n_folds=p.cv_folds, config=config, out_dir=self.out / "cv" / f"dataset{d}" / name)
+                res = nested_cv(data, builder, space=dict(space), n_evals=p.cv_evals, epochs=epochs,
+                                n_folds=p.cv_folds, config=config, out_dir=self.out / "cv" / f"dataset{d}" / name,
+                                n_workers=self.n_workers, scheduler=self.scheduler)
                 window = self._dmpnn_window() if name == "dmpnn" else None
                 row[name] = {**res.to_dict(), "auc": res.auc[0], "auc_sd": res.auc[1],
                              "accuracy": res.accuracy[0], "accuracy_sd": res.accuracy[1],
-                             "window_fraction": window,
-                             "baselines": baseline_aucs(data, energy, window, n_folds=p.cv_folds, seed=config.seed)}
+                             "window_fraction": window, "epochs": epochs,
+                             "baselines": baseline_aucs(data, energy, window, n_folds=p.cv_folds, seed=config.seed,
+                                                        windows_per_frame=p.dmpnn_windows_per_frame)}
             out[f"dataset{d}"] = row
         from .auc import auc_figure  # noqa: PLC0415
 
@@ -266,6 +269,11 @@ class Reproduction:
         return {f"dataset{d}": paired_groups(LabelledFrames.from_manifest(self.out / "datasets" / f"dataset{d}.csv"))
                 for d in range(1, 7)}
 
+    def _is_energies(self) -> dict[str, np.ndarray]:
+        from .auc import manifest_is_energy  # noqa: PLC0415
+
+        return {f"dataset{d}": manifest_is_energy(self.out / "datasets" / f"dataset{d}.csv") for d in range(1, 7)}
+
     def _dmpnn_window(self) -> float | None:
         w = self.preset.dmpnn_space.get("window")
         return None if isinstance(w, (tuple, list)) else w
@@ -273,16 +281,33 @@ class Reproduction:
     def _step_cross_dataset(self) -> dict[str, Any]:
         from .generalisation import cross_dataset_matrix, matrix_figure  # noqa: PLC0415
 
-        data = self._datasets()
-        mats = {model: cross_dataset_matrix(self.out / "cv", data, model, window, n_folds=self.preset.cv_folds)
-                for model, window in (("dmpnn", self._dmpnn_window()), ("cnn", None))}
-        return {"matrices": mats, "figure": self._figure(matrix_figure(mats), "fig6_cross_dataset.png")}
+        from .auc import cross_dataset_baselines  # noqa: PLC0415
+
+        data, p = self._datasets(), self.preset
+        energies = self._is_energies()
+        mats, baselines = {}, {}
+        for model, window in (("dmpnn", self._dmpnn_window()), ("cnn", None)):
+            mats[model] = cross_dataset_matrix(self.out / "cv", data, model, window, n_folds=p.cv_folds,
+                                               windows_per_frame=p.dmpnn_windows_per_frame)
+            baselines[model] = cross_dataset_baselines(data, energies, window, n_folds=p.cv_folds,
+                                                       windows_per_frame=p.dmpnn_windows_per_frame)
+        # The baselines on the D-MPNN's windows, as heat maps beside the models'.
+        names = baselines["dmpnn"]["datasets"]
+        maps = {b: {"datasets": names, "auc": m} for b, m in baselines["dmpnn"]["auc"].items()}
+        return {"matrices": mats, "baselines": baselines,
+                "figure": self._figure(matrix_figure(mats), "fig6_cross_dataset.png"),
+                "baseline_figure": self._figure(matrix_figure(maps, "No-ML baselines across datasets, on the "
+                                                                   "D-MPNN's windows (beside Figure 6)"),
+                                                "fig6_cross_dataset_baselines.png")}
 
     def _step_size(self) -> dict[str, Any]:
         from .generalisation import size_figure, size_generalisation  # noqa: PLC0415
 
         data = self._datasets()["dataset1"]
-        res = size_generalisation(self.out / "cv", "dataset1", data, self.preset.size_fractions, n_folds=self.preset.cv_folds)
+        p = self.preset
+        res = size_generalisation(self.out / "cv", "dataset1", data, p.size_fractions, n_folds=p.cv_folds,
+                                  windows_per_frame=p.dmpnn_windows_per_frame,
+                                  is_energy=self._is_energies()["dataset1"])
         trained = self._dmpnn_window()
         return {**res, "trained_window_fraction": trained,
                 "figure": self._figure(size_figure(res, trained), "fig7_size.png")}
@@ -298,6 +323,25 @@ class Reproduction:
                 continue
             r["figure"] = self._figure(r.pop("comparison_figure").figure(), f"fig9_attention_metrics_{cut}.png")
         res["picture"] = self._figure(res["picture"], "fig8_attention_graphs.png")
+        return res
+
+    def _step_attention_variants(self) -> dict[str, Any]:
+        from .attention_stats import attention_variants, variants_figure  # noqa: PLC0415
+
+        p = self.preset
+        rows = attention_variants(self._datasets()["dataset1"], self.out / "attention_variants", p.attention_variants,
+                                  n_windows=p.attention_windows, base_params=p.attention_params)
+        return {"variants": rows,
+                "figures": {cut: self._figure(variants_figure(rows, cut), f"fig9_attention_variants_{cut}.png")
+                            for cut in ("paper", "trough")}}
+
+    def _step_cnn_interpretation(self) -> dict[str, Any]:
+        from .cnn_interpretation import cnn_interpretation  # noqa: PLC0415
+
+        res = cnn_interpretation(self.out / "cv" / "dataset1", self._datasets()["dataset1"],
+                                 n_images=self.preset.synthetic_images, n_folds=self.preset.cv_folds)
+        res.pop("example")
+        res["figure"] = self._figure(res["figure"], "fig13_cnn_feature_maps.png")
         return res
 
     def _step_metrics_vs_t(self) -> dict[str, Any]:

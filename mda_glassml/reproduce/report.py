@@ -34,6 +34,11 @@ def _fmt(x: Any, digits: int = 4) -> str:
     return str(x)
 
 
+def _matrix(names: list[str], rows: list[list[float]]) -> list[str]:
+    return ["| trained \\ tested | " + " | ".join(names) + " |", "|---|" + "---|" * len(names),
+            *[f"| {name} | " + " | ".join(f"{x:.3f}" for x in row) + " |" for name, row in zip(names, rows)]]
+
+
 def _sizes(preset: Preset) -> list[str]:
     lines = ["| campaign | role | runs | N | steps | records kept | seed | paper |", "|---|---|---|---|---|---|---|---|"]
     paper = {"fast": f"{PAPER['trajectories_per_rate']} runs, N = 4320, 2e5 steps",
@@ -46,6 +51,24 @@ def _sizes(preset: Preset) -> list[str]:
     return lines
 
 
+def _budgets(preset: Preset) -> list[str]:
+    from ..training.crossval import CNN_SPACE, PAPER_SPACE  # noqa: PLC0415
+
+    def space(sp: dict[str, Any]) -> str:
+        return ", ".join(f"{k} {'%g–%g step %g' % tuple(v) if isinstance(v, (tuple, list)) else v}"
+                         for k, v in sp.items())
+
+    p = preset
+    rows = [("outer folds", p.cv_folds, 3), ("TPE evaluations per fold", p.cv_evals, 15),
+            ("epochs per evaluation, D-MPNN", p.cv_epochs, 10), ("epochs per evaluation, CNN", p.cnn_epochs or p.cv_epochs, 10),
+            ("D-MPNN windows per frame and epoch", p.dmpnn_windows_per_frame, 1),
+            ("D-MPNN search space", space(p.dmpnn_space), space(PAPER_SPACE)),
+            ("CNN image (pixels), augmentation", f"{p.cnn_image_size}, turns + mirrors"
+             + (" + translations" if p.cnn_shift else ""), "250, turns + mirrors"),
+            ("CNN search space", space(p.cnn_space), space(CNN_SPACE))]
+    return ["| training budget | this preset | paper |", "|---|---|---|", *[f"| {a} | {b} | {c} |" for a, b, c in rows]]
+
+
 def write_report(out: str | Path, preset: Preset, steps: dict[str, dict[str, Any] | None],
                  versions: dict[str, str]) -> dict[str, Any]:
     """Write the report from the finished steps' results; returns ``{"report", "results"}`` file names."""
@@ -54,7 +77,7 @@ def write_report(out: str | Path, preset: Preset, steps: dict[str, dict[str, Any
     md = [f"# Reproduction report — preset `{preset.name}`", "", preset.description, "",
           "Every number here was measured by `mda-glassml reproduce` in this folder; the paper's value stands "
           "beside it. Energies are per particle, unshifted Lennard-Jones (the paper's convention).", "",
-          "## Sizes", "", *_sizes(preset), ""]
+          "## Sizes", "", *_sizes(preset), "", *_budgets(preset), ""]
 
     tg = (steps.get("tg") or {}).get("rates")
     if tg:
@@ -93,7 +116,11 @@ def write_report(out: str | Path, preset: Preset, steps: dict[str, dict[str, Any
         md += ["## Figures 5 and 15: AUC and accuracy per dataset (nested cross-validation)", "",
                f"![Figures 5 and 15](figures/{auc['figure']})", "",
                f"Outer-test AUC and accuracy, mean ± sd over {preset.cv_folds} grouped outer folds; hyperparameters "
-               f"by TPE ({preset.cv_evals} evaluations of {preset.cv_epochs} epochs) on inner validation only. "
+               f"by TPE ({preset.cv_evals} evaluations of {preset.cv_epochs} epochs for the D-MPNN, "
+               f"{preset.cnn_epochs or preset.cv_epochs} for the CNN) on inner validation only. The D-MPNN trains on "
+               f"{preset.dmpnn_windows_per_frame} window(s) per frame and epoch and is tested on as many per frame; "
+               f"the CNN's training images are {'turned, mirrored and translated' if preset.cnn_shift else 'turned and mirrored'} "
+               "at random (exact symmetries of a periodic picture). "
                "Beside each model, the no-ML baselines on the same test samples (the D-MPNN's windows, the CNN's "
                "whole frames), their direction fixed on the training part: B–B edges per particle, the spread of "
                "first-neighbour distances (thermal vibration) and the IS energy (of the whole frame). "
@@ -115,19 +142,27 @@ def write_report(out: str | Path, preset: Preset, steps: dict[str, dict[str, Any
                "Rows: the dataset a fold model was trained on; columns: the dataset whose same outer test fold it "
                "is scored on (mean over folds). The diagonal is each dataset's own nested-CV AUC.", ""]
         for model, m in cross["matrices"].items():
-            md += [f"**{model}**", "", "| trained \\ tested | " + " | ".join(m["datasets"]) + " |",
-                   "|---|" + "---|" * len(m["datasets"])]
-            md += [f"| {name} | " + " | ".join(f"{x:.3f}" for x in row) + " |" for name, row in zip(m["datasets"], m["auc"])]
-            md.append("")
+            md += [f"**{model}**", "", *_matrix(m["datasets"], m["auc"]), ""]
+        if "baselines" in cross:
+            md += ["No-ML baselines on the same test samples, their direction set on the training dataset's "
+                   "outer-train fold (as a model's weights are):", "",
+                   f"![Figure 6 baselines](figures/{cross['baseline_figure']})", ""]
+            for model, b in cross["baselines"].items():
+                where = "the D-MPNN's windows" if model == "dmpnn" else "whole frames (the CNN's samples)"
+                for base, mat in b["auc"].items():
+                    md += [f"**{base.replace('_', ' ')}, on {where}**", "", *_matrix(b["datasets"], mat), ""]
 
     size = steps.get("size")
     if size:
         md += ["## Figure 7: size generalisation of the dataset-1 D-MPNN", "", f"![Figure 7](figures/{size['figure']})",
                "", f"Trained on windows of L = {size['trained_window_fraction']} (fraction of 60); paper: AUC "
-               f"{PAPER['size_auc_l03']} at L = 0.3.", "", "| L | side | AUC |", "|---|---|---|"]
+               f"{PAPER['size_auc_l03']} at L = 0.3. Beside it, the no-ML baselines on the same windows.", "",
+               "| L | side | AUC | B–B edges | vibration | IS energy |", "|---|---|---|---|---|---|"]
         for r in size["sizes"]:
             side = "whole frame" if r["window_side"] is None else f"{r['window_side']:.1f}"
-            md.append(f"| {_fmt(r['window_fraction'], 2)} | {side} | {r['auc']:.3f} ± {r['auc_sd']:.3f} |")
+            b = r.get("baselines")
+            base = " | ".join(f"{b[k]['auc']:.3f}" for k in ("bb_edges", "vibration", "is_energy")) if b else "— | — | —"
+            md.append(f"| {_fmt(r['window_fraction'], 2)} | {side} | {r['auc']:.3f} ± {r['auc_sd']:.3f} | {base} |")
         md.append("")
 
     att = steps.get("attention")
@@ -148,6 +183,25 @@ def write_report(out: str | Path, preset: Preset, steps: dict[str, dict[str, Any
                           f"{t['pvalue']:.2g} | {'yes' if same else 'NO'} |")
         md += [""] + [f"![Figure 9, cut {c}](figures/{r['figure']})" for c, r in att["cuts"].items()
                       if "figure" in r] + [""]
+
+    var = steps.get("attention_variants")
+    if var:
+        md += ["## What the attention trend hangs on", "",
+               "The attention run above, again with one thing changed at a time (training length, readout, window "
+               "size, model size); the same one-sided tests (glass < liquid) at both cuts. A row where a metric "
+               "flips between variants says the paper's trend depends on that choice.", "",
+               *[f"![variants, cut {c}](figures/{f})" for c, f in var["figures"].items()], "",
+               "| variant | test AUC | cut | metric | median glass | median liquid | p |",
+               "|---|---|---|---|---|---|---|"]
+        for row in var["variants"]:
+            for cut, r in row["cuts"].items():
+                if "error" in r:
+                    md.append(f"| {row['name']} | {row['test_auc']:.3f} | {cut} | (not applied: {r['error']}) | | | |")
+                    continue
+                for metric, t in r["tests"].items():
+                    md.append(f"| {row['name']} | {row['test_auc']:.3f} | {cut} ({r['cut']:.3g}) | {metric} | "
+                              f"{t['median_glass']:.3g} | {t['median_liquid']:.3g} | {t['pvalue']:.2g} |")
+        md.append("")
 
     mt = steps.get("metrics_vs_t")
     if mt:
@@ -175,7 +229,24 @@ def write_report(out: str | Path, preset: Preset, steps: dict[str, dict[str, Any
 
     from .pipeline import NOT_YET  # noqa: PLC0415
 
-    md += ["## Not reproduced by this command yet", ""] + [f"- {k}: {v}" for k, v in NOT_YET.items()] + [""]
+    ci = steps.get("cnn_interpretation")
+    if ci:
+        fm = ci["feature_maps"]
+        md += ["## Figure 13 and appendix D: reading the dataset-1 CNN", "", f"![Figure 13](figures/{ci['figure']})", "",
+               f"Feature maps of fold 0's most glassy test glass (P(glass) {fm['glass_p']:.2f}, "
+               f"{'correct' if fm['glass_correct'] else 'WRONG'}) and least glassy test liquid (P(glass) "
+               f"{fm['liquid_p']:.2f}, {'correct' if fm['liquid_correct'] else 'WRONG'}), and of one five-fold "
+               "synthetic picture (the paper found the maps not interpretable).", "",
+               f"Appendix D: {ci['n_images']} five-fold symmetric pictures built as the paper built them "
+               f"({ci['pentagon_centres']} pentagon centres placed, {ci['intact_pentagons_mean']:.1f} intact after "
+               "the overlap rule, on average), classified by each fold's CNN: "
+               f"**{ci['n_glass']} of {ci['n_classified']} called glass**. Paper: all called liquid.", "",
+               "| fold model | mean P(glass) | called glass |", "|---|---|---|",
+               *[f"| {k} | {r['mean_p_glass']:.3f} | {r['n_glass']} of {r['n_images']} |"
+                 for k, r in enumerate(ci["per_fold"])], ""]
+
+    if NOT_YET:
+        md += ["## Not reproduced by this command yet", ""] + [f"- {k}: {v}" for k, v in NOT_YET.items()] + [""]
     md += ["## Wall time per step", "", "| step | wall time (s) | share |", "|---|---|---|"]
     times = {s: r["wall_time_s"] for s, r in steps.items() if r and "wall_time_s" in r}
     total = sum(times.values()) or 1.0

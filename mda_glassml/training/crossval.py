@@ -120,11 +120,12 @@ def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFr
 
 
 def cnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFrames, seed: int,
-                variant: str = "compact", image_size: int = 250, augment: bool = True):
+                variant: str = "compact", image_size: int = 250, augment: bool = True, shift: bool = False):
     """The CNN from a hyperparameter dict (``dropout``, ``batch_size``); returns (model, task, batch_size).
 
     The renderer draws whole configurations at ``image_size``; the network's
-    input normalisation is measured on the training images.
+    input normalisation is measured on the training images. ``augment`` and
+    ``shift`` as in :class:`~mda_glassml.training.tasks.ImageTask`.
     """
     import torch  # noqa: PLC0415
 
@@ -133,7 +134,7 @@ def cnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFram
     from .tasks import ImageTask  # noqa: PLC0415
 
     p = _clean(params)
-    task = ImageTask(Renderer(size=image_size), train, val, seed=seed, augment=augment)
+    task = ImageTask(Renderer(size=image_size), train, val, seed=seed, augment=augment, shift=shift)
     torch.manual_seed(seed)
     model = CNN(variant=variant, image_size=image_size, dropout=p["dropout"])
     model.set_normalization(task.train_images)

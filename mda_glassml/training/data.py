@@ -29,7 +29,8 @@ import numpy as np
 from ..frames import Frame, InputError
 from ..graphs import window as cut_window
 
-__all__ = ["LabelledFrames", "group_split", "outer_folds", "window_centers", "PAPER_BOX_SIDE"]
+__all__ = ["LabelledFrames", "group_split", "outer_folds", "window_centers", "windows", "sample_windows",
+           "evaluation_windows", "PAPER_BOX_SIDE"]
 
 #: The paper's box side (4320 particles at density 1.2): Table 2's window lengths are fractions of it.
 PAPER_BOX_SIDE = 60.0
@@ -188,3 +189,23 @@ def windows(frames: Sequence[Frame], side: float | None, rng: np.random.Generato
         return list(frames)
     centers = window_centers(frames, rng)
     return [cut_window(f, side, c) for f, c in zip(frames, centers)]
+
+
+def sample_windows(frames: Sequence[Frame], labels: np.ndarray, side: float | None, rng: np.random.Generator,
+                   per_frame: int = 1) -> tuple[list[Frame], np.ndarray]:
+    """``per_frame`` rounds of :func:`windows` from one ``rng``, with their labels (round after round)."""
+    cut: list[Frame] = []
+    for _ in range(per_frame):
+        cut += windows(frames, side, rng)
+    return cut, np.tile(np.asarray(labels), per_frame)
+
+
+def evaluation_windows(frames: Sequence[Frame], labels: np.ndarray, side: float | None, seed: int,
+                       per_frame: int = 1) -> tuple[list[Frame], np.ndarray]:
+    """The fixed evaluation windows of ``seed`` -- those a graph task scores (validation, test).
+
+    Anything scored beside a model (a no-ML baseline, a saved fold model
+    reloaded) uses this function, so it sees the very windows the model saw.
+    """
+    return sample_windows(frames, labels, side, np.random.default_rng([seed, 2]), per_frame)
+

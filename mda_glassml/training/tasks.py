@@ -8,7 +8,8 @@ model:
 - :class:`ImageTask` (the CNN): rendered images of whole configurations,
   augmented every epoch by a random rotation of 0/90/180/270 degrees and a
   vertical flip with probability 1/2 (both exact symmetries of a periodic
-  square box's image); evaluation images unaugmented.
+  square box's image), optionally a random periodic translation;
+  evaluation images unaugmented.
 
 Randomness comes from ``numpy.random.default_rng([seed, stream, epoch])``,
 never from global state, so epochs are reproducible and resumable.
@@ -21,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .data import LabelledFrames, windows
+from .data import LabelledFrames, evaluation_windows, sample_windows
 from .fingerprint import data_hash
 
 __all__ = ["GraphTask", "ImageTask"]
@@ -68,15 +69,13 @@ class GraphTask:
         return {"kind": "graph", "featurizer": self.featurizer.to_dict(), **self.input, "seed": self.seed,
                 "train": data_hash(self.train), "validation": data_hash(self.val)}
 
-    def graphs(self, data: LabelledFrames, rng: np.random.Generator) -> list[Any]:
-        out = []
-        for _ in range(self.windows_per_frame):
-            cut = windows(data.frames, self.window, rng)
-            out += [self.featurizer.graph(f, label) for f, label in zip(cut, data.labels)]
-        return out
+    def _graphs(self, cut: Sequence[Any], labels: np.ndarray) -> list[Any]:
+        return [self.featurizer.graph(f, label) for f, label in zip(cut, labels)]
 
     def train_samples(self, epoch: int) -> list[Any]:
-        return self.graphs(self.train, np.random.default_rng([self.seed, 1, epoch]))
+        rng = np.random.default_rng([self.seed, 1, epoch])
+        return self._graphs(*sample_windows(self.train.frames, self.train.labels, self.window, rng,
+                                            self.windows_per_frame))
 
     def val_samples(self) -> list[Any]:
         if self._val is None and self.val is not None:
@@ -85,7 +84,7 @@ class GraphTask:
 
     def samples(self, data: LabelledFrames, seed: int) -> list[Any]:
         """Fixed evaluation samples of ``data``: windows drawn from ``seed`` alone."""
-        return self.graphs(data, np.random.default_rng([seed, 2]))
+        return self._graphs(*evaluation_windows(data.frames, data.labels, self.window, seed, self.windows_per_frame))
 
     def labels(self, samples: Sequence[Any]) -> np.ndarray:
         return np.array([float(s.y) for s in samples])
@@ -109,13 +108,19 @@ class ImageTask:
     train, val : LabelledFrames
     augment : bool
         Rotations by multiples of 90 degrees and vertical flips (default on).
+    shift : bool
+        With ``augment``, also a random periodic translation by whole pixels
+        (``np.roll``): exact for a periodic frame's picture, which wraps at
+        its edges. Off by default (the paper did not translate); it turns
+        each training frame into many when frames are few.
     """
 
     def __init__(self, renderer: Any, train: LabelledFrames, val: LabelledFrames | None, seed: int = 0,
-                 augment: bool = True) -> None:
+                 augment: bool = True, shift: bool = False) -> None:
         _require_classes(train, val)
         self.featurizer = renderer  # saved in bundles under the same name as a graph featuriser
         self.renderer, self.train, self.val, self.seed, self.augment = renderer, train, val, seed, augment
+        self.shift = bool(shift)
         self.train_images = self.render(train)
         self._val = None
 
@@ -124,7 +129,8 @@ class ImageTask:
 
     def fingerprint(self) -> dict[str, Any]:
         """What decides this task's samples (see :mod:`mda_glassml.training.fingerprint`)."""
-        return {"kind": "image", "renderer": self.renderer.to_dict(), "augment": self.augment, "seed": self.seed,
+        return {"kind": "image", "renderer": self.renderer.to_dict(), "augment": self.augment,
+                **({"shift": True} if self.shift else {}), "seed": self.seed,
                 "train": data_hash(self.train), "validation": data_hash(self.val)}
 
     def render(self, data: LabelledFrames) -> np.ndarray:
@@ -138,6 +144,9 @@ class ImageTask:
             turns = rng.integers(0, 4, size=len(images))
             flips = rng.random(len(images)) < 0.5
             images = [np.rot90(im[:, ::-1] if f else im, t, axes=(1, 2)) for im, t, f in zip(images, turns, flips)]
+            if self.shift:
+                shifts = rng.integers(0, images[0].shape[-1], size=(len(images), 2)) if len(images) else []
+                images = [np.roll(im, tuple(s), axis=(1, 2)) for im, s in zip(images, shifts)]
         return [(np.ascontiguousarray(im), float(y)) for im, y in zip(images, self.train.labels)]
 
     def val_samples(self) -> list[tuple[np.ndarray, float]]:
