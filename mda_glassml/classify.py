@@ -52,7 +52,7 @@ import numpy as np
 import torch
 
 from .frames import DensityWarning, Frame, InputError
-from .graphs import window as cut_window, window_mask
+from .graphs import knn, window as cut_window, window_mask
 from .models.bundle import Bundle
 from .models.device import torch_device
 from .models.pretrained import load_model
@@ -77,6 +77,10 @@ def training_window(card: dict[str, Any]) -> float | None:
 
     return float(fraction) * PAPER_BOX_SIDE
 
+
+#: Nearest neighbours closer than this (in the KA unit of length) mean overlapping particles: the closest pair
+#: of every frame of the bundled cooling run is 0.71-0.82 apart (0.71 at T = 2); KA's A-B diameter is 0.8.
+OVERLAP_DISTANCE = 0.5
 
 @dataclass
 class WindowMap:
@@ -150,15 +154,24 @@ class Classifier:
             # (43 particles expected): sd 3.9 %, max 12 % of 400 windows. Widen by a Poisson standard error of the
             # expected count (15 % there, about 4 real ones), so that only a real mismatch warns.
             tolerance += 1.0 / math.sqrt(max(self.train_density * frame.area, 1.0))
+        where = "a frame" if frame.index is None else f"frame {frame.index}"
         if self.train_density and abs(density / self.train_density - 1) > tolerance:
-            self._warn("density", f"frame {frame.index}: number density {density:.4g} is far from the "
+            self._warn("density", f"{where}: number density {density:.4g} is far from the "
                                   f"training density {self.train_density:.4g} (more than "
                                   f"{self.density_tolerance:.0%} off): probabilities may be meaningless.")
         if self.kind == "cnn" and self.train_box_side:
             side = math.sqrt(frame.area)
             if abs(side / self.train_box_side - 1) > self.density_tolerance:
-                self._warn("box", f"frame {frame.index}: box side {side:.4g} differs from the CNN's training "
+                self._warn("box", f"{where}: box side {side:.4g} differs from the CNN's training "
                                   f"boxes ({self.train_box_side:.4g}); its images have another particle scale.")
+        if frame.n_particles > 1:
+            _, _, d = knn(frame, 1)
+            close = int((d < OVERLAP_DISTANCE).sum())
+            if close:
+                self._warn("overlap", f"{where}: {close} particles have a neighbour closer than {OVERLAP_DISTANCE} "
+                                      f"(closest {float(d.min()):.3g}; in Kob-Andersen liquids and glasses up to "
+                                      "T = 2 no pair comes closer than about 0.7): the configuration overlaps unphysically "
+                                      "(compressed? other length units? the wrong box?), so P(glass) is meaningless.")
 
     def check_side(self, side: float, what: str) -> None:
         """Refuse inputs of another size than training for a D-MPNN that sums over particles.

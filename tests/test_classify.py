@@ -96,6 +96,26 @@ def test_density_warning_says_the_numbers(dmpnn_path):
         clf.probabilities([Frame.from_arrays(pos, names, box=[side, side])])
 
 
+def test_overlapping_particles_are_flagged(dmpnn_path, example_universe):
+    import warnings
+
+    clf = Classifier(dmpnn_path)
+    frame = Frame.from_atomgroup(example_universe.atoms)  # T = 2: closest pair 0.71 apart
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DensityWarning)
+        clf.probabilities([frame])
+    # a 5x compressed copy: density 6 and every particle overlapping; both said, with the numbers
+    s = 1 / np.sqrt(5)
+    squeezed = Frame.from_arrays(frame.positions * s, np.where(frame.types == 0, "A", "B"),
+                                 box=[frame.box.Lx * s, frame.box.Ly * s])
+    with pytest.warns(DensityWarning) as record:
+        Classifier(dmpnn_path).probabilities([squeezed])
+    text = " ".join(str(w.message) for w in record)
+    assert "number density 6 is far from the training density 1.2" in text
+    assert "4320 particles have a neighbour closer than 0.5" in text and "overlaps unphysically" in text
+    assert "frame None" not in text
+
+
 def test_small_windows_at_the_right_density_do_not_warn(dmpnn_path, example_universe):
     import warnings
 
