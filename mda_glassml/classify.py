@@ -20,6 +20,13 @@ with a message naming the side to use. Models with a mean readout (the
 default for window training since this was added, and the shipped models)
 apply to whole frames and to windows of any side.
 
+Frames of another size for a CNN: its pictures have the scale of its
+training boxes, so a frame of another side (or a rectangular one) is seen
+as square tiles of the training side -- periodic images of a smaller frame
+(a 30 x 30 box as its 2 x 2 replica for a CNN of 60 x 60 boxes), a grid of
+windows of a larger one -- and its logit is the mean over tiles
+(:meth:`Classifier.cnn_tiles`).
+
 Huge frames: a D-MPNN classifies a frame of more than ``tile_nodes``
 particles (default 16384) tile by tile (:mod:`mda_glassml.models.tiled`):
 exactly the same probability, with a peak memory set by ``tile_nodes``
@@ -52,7 +59,7 @@ import numpy as np
 import torch
 
 from .frames import DensityWarning, Frame, InputError
-from .graphs import knn, window as cut_window, window_mask
+from .graphs import knn, square_tiles, window as cut_window, window_mask
 from .models.bundle import Bundle
 from .models.device import torch_device
 from .models.pretrained import load_model
@@ -159,11 +166,6 @@ class Classifier:
             self._warn("density", f"{where}: number density {density:.4g} is far from the "
                                   f"training density {self.train_density:.4g} (more than "
                                   f"{self.density_tolerance:.0%} off): probabilities may be meaningless.")
-        if self.kind == "cnn" and self.train_box_side:
-            side = math.sqrt(frame.area)
-            if abs(side / self.train_box_side - 1) > self.density_tolerance:
-                self._warn("box", f"{where}: box side {side:.4g} differs from the CNN's training "
-                                  f"boxes ({self.train_box_side:.4g}); its images have another particle scale.")
         if frame.n_particles > 1:
             _, _, d = knn(frame, 1)
             close = int((d < OVERLAP_DISTANCE).sum())
@@ -209,6 +211,8 @@ class Classifier:
         for f in frames:
             self.check(f)
             self.check_side(math.sqrt(f.area), "whole frames" if f.periodic else "windows")
+        if self.kind == "cnn":
+            return self._cnn_logits(frames)
         huge = [i for i, f in enumerate(frames) if self.kind == "dmpnn" and f.n_particles > self.tile_nodes]
         for i in huge:
             out[i] = float(tiled_logit(self.model, TiledGraph.from_frame(self.bundle.featurizer, frames[i],
@@ -218,6 +222,33 @@ class Classifier:
             part = rest[start:start + self.batch_size]
             out[part] = self.model(self._collate([frames[i] for i in part])).double().cpu().numpy()
         return out
+
+    def cnn_tiles(self, frame: Frame) -> list[Frame]:
+        """What the CNN sees of ``frame``: the frame, or square tiles of its training box side.
+
+        A CNN's pictures have the scale of its training boxes (pixels per unit
+        length), so a frame of another size (or shape) is seen as tiles of the
+        training side (:func:`mda_glassml.graphs.square_tiles`: periodic
+        images of a smaller frame, a grid of windows of a larger one). Square
+        frames within ``density_tolerance`` of that side are drawn whole.
+        """
+        side = self.train_box_side
+        box = frame.box
+        if (not side or not frame.periodic or (abs(box.xy) < 1e-12 and abs(box.Lx / side - 1) <= self.density_tolerance
+                                               and abs(box.Ly / side - 1) <= self.density_tolerance)):
+            return [frame]
+        return square_tiles(frame, side)
+
+    def _cnn_logits(self, frames: list[Frame]) -> np.ndarray:
+        # The mean logit over a frame's tiles (one tile for a frame of the training size).
+        tiles = [self.cnn_tiles(f) for f in frames]
+        flat = [t for group in tiles for t in group]
+        z = np.empty(len(flat))
+        for start in range(0, len(flat), self.batch_size):
+            z[start:start + self.batch_size] = self.model(self._collate(flat[start:start + self.batch_size])
+                                                          ).double().cpu().numpy()
+        bounds = np.cumsum([0] + [len(g) for g in tiles])
+        return np.array([z[a:b].mean() for a, b in zip(bounds[:-1], bounds[1:])])
 
     def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
         """P(glass) per frame."""

@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import freud
@@ -24,7 +25,8 @@ import numpy as np
 
 from .frames import Frame, InputError, check_k
 
-__all__ = ["DEFINITIONS", "knn", "distances64", "undirected", "b_neighbor_edges", "window", "window_mask", "neighbor_box"]
+__all__ = ["DEFINITIONS", "knn", "distances64", "undirected", "b_neighbor_edges", "window", "window_mask", "neighbor_box",
+           "replicate", "square_tiles"]
 
 #: The two named B-neighbor graph definitions (see :mod:`mda_glassml.metrics`).
 DEFINITIONS = ("symmetric", "directed")
@@ -275,3 +277,63 @@ def window(frame: Frame, side: float, center: Any = None) -> Frame:
         index=frame.index,
         type_names=frame.type_names,
     )
+
+
+def replicate(frame: Frame, nx: int, ny: int) -> Frame:
+    """The periodic frame of ``nx`` x ``ny`` periodic images of ``frame`` (a box ``nx`` Lx by ``ny`` Ly, same tilt).
+
+    >>> frame = Frame.from_arrays([[0, 0], [2, 2]], ["A", "B"], box=[5, 5])
+    >>> big = replicate(frame, 2, 3)
+    >>> big.n_particles, big.box.Lx, big.box.Ly
+    (12, 10.0, 15.0)
+    """
+    if not frame.periodic:
+        raise InputError("only a periodic frame has periodic images to replicate; this is a window.")
+    box = frame.box
+    a1 = np.array([box.Lx, 0.0])
+    a2 = np.array([box.xy * box.Ly, box.Ly])
+    shifts = np.array([i * a1 + j * a2 for j in range(ny) for i in range(nx)])
+    pos = (frame.positions.astype(np.float64)[None, :, :] + shifts[:, None, :]).reshape(-1, 2)
+    big = freud.box.Box(Lx=nx * box.Lx, Ly=ny * box.Ly, xy=box.xy, is2D=True)
+    wrapped = np.asarray(big.wrap(np.column_stack([pos - shifts.mean(0), np.zeros(len(pos))])))[:, :2]
+    return Frame(np.ascontiguousarray(wrapped, dtype=np.float32), np.tile(frame.types, nx * ny), big, True,
+                 frame.index, frame.type_names)
+
+
+def square_tiles(frame: Frame, side: float) -> list[Frame]:
+    """Square tiles of ``side`` that cover a periodic ``frame``, for a model that sees one box size.
+
+    - A frame whose box is already a square of ``side`` (within 1e-6): itself.
+    - A frame smaller than ``side``: its periodic images replicated until
+      they cover ``side``; if they make exactly a square of ``side`` (a box of
+      30 for 60: 2 x 2), that periodic replica, else one open window of ``side``
+      cut from it.
+    - A larger (or rectangular, or tilted) frame: ``ceil(Lx / side)`` x
+      ``ceil(Ly / side)`` open windows of ``side`` on an even grid, overlapping
+      where the sides do not divide, so every particle is in at least one.
+
+    >>> frame = Frame.from_arrays([[0, 0], [2, 2]], ["A", "B"], box=[30, 30])
+    >>> [(t.n_particles, t.periodic, t.box.Lx) for t in square_tiles(frame, 60.0)]
+    [(8, True, 60.0)]
+    >>> len(square_tiles(Frame.from_arrays([[0, 0], [1, 1]], ["A", "B"], box=[130, 70]), 60.0))
+    6
+    """
+    if not frame.periodic:
+        raise InputError("tiles are cut from periodic frames, not from windows.")
+    side = float(side)
+    box = frame.box
+    lx, ly = float(box.Lx), float(box.Ly)
+    if abs(box.xy) < 1e-12 and abs(lx / side - 1) < 1e-6 and abs(ly / side - 1) < 1e-6:
+        return [frame]
+    # Replicate until the shorter side holds a tile (a tilted box's square needs min(Lx, Ly) >= side).
+    nx, ny = max(1, math.ceil(side / lx - 1e-9)), max(1, math.ceil(side / ly - 1e-9))
+    if nx > 1 or ny > 1:
+        frame = replicate(frame, nx, ny)
+        box = frame.box
+        lx, ly = float(box.Lx), float(box.Ly)
+        if abs(box.xy) < 1e-12 and abs(lx / side - 1) < 1e-6 and abs(ly / side - 1) < 1e-6:
+            return [frame]
+    mx, my = math.ceil(lx / side - 1e-9), math.ceil(ly / side - 1e-9)
+    cx = frame.box_center[0] - lx / 2 + (np.arange(mx) + 0.5) * lx / mx
+    cy = frame.box_center[1] - ly / 2 + (np.arange(my) + 0.5) * ly / my
+    return [window(frame, side, (x, y)) for y in cy for x in cx]

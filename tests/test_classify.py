@@ -178,6 +178,33 @@ def test_cnn_classifier(cnn_path, dmpnn_path, tmp_path):
         GlassClassifier(small.atoms, model=cnn_path, window=side / 2)
 
 
+def test_cnn_sees_frames_of_any_size_at_its_training_scale(cnn_path, example_universe):
+    from mda_glassml.graphs import replicate, square_tiles, window
+
+    clf = Classifier(cnn_path)  # trained (its card says) on boxes of side 60
+    glass = Frame.from_atomgroup(example_universe.atoms)  # 4320 particles, box 60
+    # a frame of the training size is seen whole; its 2 x 2 replica (box 120) as four tiles that are each
+    # the same periodic configuration, so the same logit
+    assert clf.cnn_tiles(glass) == [glass]
+    big = replicate(glass, 2, 2)
+    tiles = clf.cnn_tiles(big)
+    assert len(tiles) == 4 and all(t.box.Lx == 60.0 and not t.periodic for t in tiles)
+    z, z_big = clf.logits([glass])[0], clf.logits([big])[0]
+    assert abs(z_big - z) < 0.05 * max(1.0, abs(z))  # open tile edges differ from the wrap by a few cut dots
+    # a 30 x 30 frame is seen as its periodic 2 x 2 replica: a periodic 60 x 60 picture at the training scale
+    quarter = window(glass, 30.0)  # (made periodic, its edges meet without matching: a few close pairs)
+    small = Frame.from_arrays(quarter.positions, np.where(quarter.types == 0, "A", "B"), box=[30.0, 30.0])
+    (seen,) = clf.cnn_tiles(small)
+    assert seen.periodic and seen.box.Lx == 60.0 and seen.n_particles == 4 * small.n_particles
+    with torch.inference_mode(), pytest.warns(DensityWarning, match="overlaps"):
+        np.testing.assert_allclose(clf.logits([small]), clf.model(clf._collate([seen])).double().numpy(), rtol=1e-6)
+    # rectangular and tilted boxes are tiled too (the renderer alone refuses them)
+    rect = Frame.from_arrays(big.positions[:, :2], np.where(big.types == 0, "A", "B"), box=[120.0, 120.0])
+    assert len(square_tiles(rect, 60.0)) == 4
+    assert np.isfinite(clf.logits([Frame.from_arrays(glass.positions, np.where(glass.types == 0, "A", "B"),
+                                                     box=[60.0, 60.0, 0.2])])).all()
+
+
 def test_attention_graph_metrics(dmpnn_path, u):
     res = AttentionGraphMetrics(u.atoms, model=dmpnn_path, store_weights=True, cut=0.5).run(step=10).results
     assert len(res.edge_weights) == 3
