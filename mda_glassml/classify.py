@@ -64,6 +64,7 @@ from .models.bundle import Bundle
 from .models.device import torch_device
 from .models.pretrained import load_model
 from .models.tiled import DEFAULT_TILE_NODES, TiledGraph, check_tile_nodes, tiled_logit
+from .training.calibration import sigmoid
 
 __all__ = ["Classifier", "WindowMap", "DensityWarning", "training_window"]
 
@@ -145,6 +146,8 @@ class Classifier:
         self.train_density = data.get("density")
         self.train_box_side = data.get("box_side")
         self.train_window = training_window(self.card)
+        # Temperature scaling fitted on validation data at training (training/calibration.py); 1 if none.
+        self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
         self._warned: set[str] = set()
 
     @property
@@ -251,8 +254,11 @@ class Classifier:
         return np.array([z[a:b].mean() for a, b in zip(bounds[:-1], bounds[1:])])
 
     def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
-        """P(glass) per frame."""
-        return 0.5 * (1.0 + np.tanh(0.5 * self.logits(frames)))
+        """P(glass) per frame (calibrated by the model's temperature, if its card has one)."""
+        return self._probability(self.logits(frames))
+
+    def _probability(self, logits: np.ndarray) -> np.ndarray:
+        return sigmoid(np.asarray(logits) / self.temperature)
 
     def _collate(self, frames: Sequence[Frame]) -> Any:
         if self.kind == "cnn":
@@ -300,7 +306,7 @@ class Classifier:
             with torch.inference_mode():
                 logit = self.model(self._collate([w for _, w, _ in batch])).double().cpu().numpy()
             for (k, _, members), z in zip(batch, logit):
-                p[k] = 0.5 * (1.0 + np.tanh(0.5 * z))
+                p[k] = self._probability(z)
                 total[members] += p[k]
                 count[members] += 1
             batch.clear()

@@ -217,6 +217,9 @@ def _parser() -> argparse.ArgumentParser:
                         "frames) or sum (the paper's; such a model classifies only windows of its training side)")
     t.add_argument("--windows-per-frame", type=int, default=1,
                    help="random windows drawn from each configuration per epoch (default 1, as the paper)")
+    t.add_argument("--no-calibrate", action="store_true",
+                   help="do not fit a temperature on the validation split (by default P(glass) is calibrated "
+                        "by temperature scaling; the card and OUT/reliability.png show the test split before/after)")
     t.add_argument("--plot", default=None, help="image of the training curves (default OUT/training.png)")
 
     c = sub.add_parser("crossval", help="nested cross-validation with hyperopt TPE",
@@ -341,15 +344,28 @@ def _train(args) -> None:
     params.update({k: v for k, v in given.items() if v is not None})
     config = TrainConfig(epochs=args.epochs, seed=args.seed, device=args.device, progress=not args.quiet)
     card = train_model(data, args.out, model=args.model, params=params, config=config, source=args.manifest,
-                       **options)
+                       calibrate=not args.no_calibrate, **options)
     Path(plot).parent.mkdir(parents=True, exist_ok=True)
     _save_figure(training_figure(card["training"]["history"], title=f"{args.model} on {Path(args.manifest).name}"),
                  plot)
+    if "calibration" in card:
+        from .training.calibration import Calibration
+
+        cal = card["calibration"]
+        _save_figure(Calibration(**cal["test_reliability"]).figure(
+            f"test split, temperature {cal['temperature']:.3g} (fitted on validation)"),
+            str(Path(args.out) / "reliability.png"))
     if not args.quiet:
         sc = card["scores"]
         print(f"best epoch {card['training']['best_epoch'] + 1}: validation AUC {sc['validation_auc']:.4f}; "
               f"test AUC {sc['test_auc']:.4f}, accuracy {sc['test_accuracy']:.4f} "
               f"({sc['test_samples']} held-out samples)")
+        if "calibration" in card:
+            cal = card["calibration"]
+            print(f"calibration: temperature {cal['temperature']:.3g} fitted on validation"
+                  f"{' (at its bound: the validation split is too easy or too small)' if cal['fit']['at_bound'] else ''}; "
+                  f"test ECE {cal['test_before']['ece']:.3f} -> {cal['test_after']['ece']:.3f}, Brier "
+                  f"{cal['test_before']['brier']:.3f} -> {cal['test_after']['brier']:.3f}")
         print(f"wrote {Path(args.out) / 'model.pt'}, card.json and {plot}", file=sys.stderr)
 
 

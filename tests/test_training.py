@@ -235,3 +235,31 @@ def test_nested_cv_folds_on_dask_equal_serial(data, tmp_path):
     serial = nested_cv(data, out_dir=tmp_path / "serial", **kw)
     on_dask = nested_cv(data, out_dir=tmp_path / "dask", n_workers=2, **kw)
     assert [f.__dict__ for f in on_dask.folds] == [f.__dict__ for f in serial.folds]
+
+
+def test_calibration_measures_and_temperature_scaling_recovers_a_planted_overconfidence():
+    from sklearn.metrics import roc_auc_score
+
+    from mda_glassml.frames import InputError
+    from mda_glassml.training.calibration import calibration, fit_temperature, sigmoid
+
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 2, 20_000)
+    y = (rng.random(z.size) < sigmoid(z)).astype(int)
+    good = calibration(y, sigmoid(z))
+    bad = calibration(y, sigmoid(4 * z))  # four times too confident
+    assert good.ece < 0.02 < 0.08 < bad.ece and good.brier < bad.brier
+    assert sum(good.counts) == z.size and len(good.mean_predicted) == len(good.counts) <= 10
+    fit = fit_temperature(y[:10_000], 4 * z[:10_000])  # fitted on one half ...
+    assert fit.temperature == pytest.approx(4.0, rel=0.05) and not fit.at_bound
+    after = calibration(y[10_000:], sigmoid(4 * z[10_000:] / fit.temperature))  # ... scored on the other
+    assert after.ece < 0.02
+    assert roc_auc_score(y, 4 * z / fit.temperature) == roc_auc_score(y, z)  # no ranking changes
+    # a perfectly separated validation set drives T to its bound, and says so
+    sep = fit_temperature([0, 0, 1, 1], [-3.0, -1.0, 1.0, 3.0])
+    assert sep.at_bound and sep.temperature == pytest.approx(0.1, rel=1e-2)
+    with pytest.raises(InputError, match="both classes"):
+        fit_temperature([1, 1], [0.2, 0.3])
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        calibration([0, 1], [0.2, 1.3])
+    bad.figure()

@@ -151,11 +151,9 @@ def predict_logits(model: torch.nn.Module, samples: Sequence[Any], collate: Call
 def predict(model: torch.nn.Module, samples: Sequence[Any], collate: Callable[[Sequence[Any]], Any],
             batch_size: int = 50, device: str = "cpu") -> np.ndarray:
     """P(glass) for every sample, in order (model in eval mode)."""
-    return _sigmoid(predict_logits(model, samples, collate, batch_size, device))
+    from .calibration import sigmoid  # noqa: PLC0415
 
-
-def _sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))
+    return sigmoid(predict_logits(model, samples, collate, batch_size, device))
 
 
 def _save_atomic(obj: Any, path: Path) -> None:

@@ -21,6 +21,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..frames import InputError
 from .crossval import cnn_builder, dmpnn_builder
 from .data import LabelledFrames, group_split
@@ -41,10 +43,24 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 
+def _calibration(net: Any, task: Any, batch_size: int, device: str, test_labels: np.ndarray,
+                 test_logits: np.ndarray) -> dict[str, Any]:
+    """Temperature fitted on the validation samples; the test samples' calibration before and after."""
+    from .calibration import calibration, fit_temperature, sigmoid  # noqa: PLC0415
+
+    val = task.val_samples()
+    fit = fit_temperature(task.labels(val), predict_logits(net, val, task.collate, batch_size, device))
+    before = calibration(test_labels, sigmoid(test_logits))
+    after = calibration(test_labels, sigmoid(test_logits / fit.temperature))
+    return {"temperature": fit.temperature, "fitted_on": "validation", "fit": fit.to_dict(),
+            "test_before": {"brier": before.brier, "ece": before.ece},
+            "test_after": {"brier": after.brier, "ece": after.ece}, "test_reliability": after.to_dict()}
+
+
 def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpnn",
                 params: dict[str, Any] | None = None, config: TrainConfig | None = None,
                 fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), resume: bool = True,
-                source: str | None = None, **options: Any) -> dict[str, Any]:
+                source: str | None = None, calibrate: bool = True, **options: Any) -> dict[str, Any]:
     """Train one model on ``data``; returns the model card (also written to ``out/card.json``).
 
     Parameters
@@ -64,6 +80,12 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
         Continue from ``out/checkpoint.pt`` if it exists (same settings only).
     source : str
         What the data is (a manifest path), recorded in the card.
+    calibrate : bool
+        Fit a temperature on the validation split
+        (:func:`~mda_glassml.training.calibration.fit_temperature`); the card's
+        ``calibration`` section holds it with the test split's Brier score and
+        ECE before and after, and :class:`~mda_glassml.classify.Classifier`
+        applies it to every probability (no ranking, hence no AUC, changes).
     **options
         Passed to the builder (D-MPNN: ``mode="paper"``, ``n_rbf=16``,
         ``windows_per_frame=4``, ``readout="sum"`` — the default is
@@ -83,8 +105,8 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
     result = fit(net, task, config, checkpoint=out / "checkpoint.pt", resume=resume)
     test.require_both_classes("the test split")
     samples = task.samples(test, seed=config.seed + 7)
-    test_auc, test_acc = scores(task.labels(samples), predict_logits(net, samples, task.collate,
-                                                                      batch_size, config.device))
+    test_logits = predict_logits(net, samples, task.collate, batch_size, config.device)
+    test_auc, test_acc = scores(task.labels(samples), test_logits)
     card = {
         "model": model,
         "data": {"source": source, "hash": data_hash(data), "n_configurations": len(data), "n_trajectories": int(len(set(data.groups))),
@@ -100,6 +122,8 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
         "scores": {"validation_auc": result.best_val_auc, "validation_accuracy": result.best_val_accuracy,
                    "test_auc": test_auc, "test_accuracy": test_acc, "test_samples": len(samples)},
     }
+    if calibrate:
+        card["calibration"] = _calibration(net, task, batch_size, config.device, task.labels(samples), test_logits)
     from ..models.bundle import save_bundle  # noqa: PLC0415
 
     save_bundle(out / "model.pt", net, task.featurizer, card=card)
