@@ -5,7 +5,7 @@ A classifier's AUC says how well it ranks; whether ``P(glass) = 0.8`` means
 probabilities (scikit-learn's :func:`~sklearn.calibration.calibration_curve`,
 equal-width bins) and reports the Brier score
 (:func:`~sklearn.metrics.brier_score_loss`) and the expected calibration
-error, ECE = Σ_b (n_b / n) |fraction of glasses in b − mean P in b|.
+error, ECE = Σ_b (n_b / n) · abs(fraction of glasses in b − mean P in b).
 :func:`fit_temperature` fits the one-parameter temperature scaling of Guo
 et al. (2017), ``P = sigmoid(logit / T)``, by maximum likelihood on
 validation data (never on a test set): it changes no ranking, hence no AUC.
