@@ -140,6 +140,7 @@ def test_smoke_preset_runs_every_step(smoke):
     for step in STEPS:
         assert (smoke / "steps" / f"{step}.json").is_file()
     results = json.loads((smoke / "results.json").read_text())
+    assert str(smoke) not in (smoke / "results.json").read_text()  # paths relative to the folder: it can move
     assert set(results["steps"]["tg"]["rates"]) == {"fast", "slow"}
     assert len([k for k in results["steps"]["datasets"]["datasets"]]) == 12
     for fig in ("fig1_is_energy_tg.png", "fig5_15_auc.png", "fig6_cross_dataset.png", "fig7_size.png",

@@ -178,11 +178,12 @@ def cnn_interpretation(cv_dir: str | Path, data: LabelledFrames, n_images: int =
     g, liq = test[labels == 1][np.argmax(p_test[labels == 1])], test[labels == 0][np.argmin(p_test[labels == 0])]
     pg, pl = float(p_test[labels == 1].max()), float(p_test[labels == 0].min())
     renderer = models[0].bundle.featurizer
-    images = {f"glass, P(glass) {pg:.2f}": renderer.image(data.frames[g]),
-              f"liquid, P(glass) {pl:.2f}": renderer.image(data.frames[liq]),
-              "five-fold synthetic": renderer.image(synthetic[0])}
+    images = {f"glass (P {pg:.2f})": renderer.image(data.frames[g]),
+              f"liquid (P {pl:.2f})": renderer.image(data.frames[liq]),
+              "five-fold": renderer.image(synthetic[0])}
     fig = feature_maps_figure(models[0].model, images, title="First-layer feature maps, dataset-1 CNN of fold 0 "
                                                             "(Figure 13)")
+    fig.set_size_inches(7.5, 1.5 * len(images))  # noisy maps compress badly: keep the picture small
     return {"n_images": n_images, "per_fold": per_fold,
             "intact_pentagons_mean": float(np.mean([intact_pentagons(f) for f in synthetic])),
             "pentagon_centres": int(round(PENTAGON_FRACTION * round(0.35 * synthetic[0].n_particles))),
