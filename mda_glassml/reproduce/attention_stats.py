@@ -160,6 +160,9 @@ def variants_figure(rows: list[dict[str, Any]], cut: str = "paper") -> "Figure":
     for j, m in enumerate(metrics):
         p = [r["cuts"][cut]["tests"][m]["pvalue"] if "tests" in r["cuts"].get(cut, {}) else np.nan for r in rows]
         ax.bar(x + (j - (len(metrics) - 1) / 2) * width, -np.log10(np.clip(p, 1e-300, 1)), width, label=m)
+    for i, r in enumerate(rows):
+        if "tests" not in r["cuts"].get(cut, {}):
+            ax.text(i, 0.1, "no such cut\n(one mode)", ha="center", va="bottom", fontsize="x-small", color="0.4")
     ax.axhline(-np.log10(0.05), color="k", ls="--", lw=1, label="p = 0.05")
     ax.set_xticks(x, [r["name"] for r in rows], rotation=20, ha="right", fontsize="small")
     ax.set_ylabel("-log10 p (one-sided, the paper's direction)")
