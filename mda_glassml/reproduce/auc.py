@@ -29,7 +29,7 @@ Examples
 >>> from mda_glassml.reproduce.auc import neighbour_spread
 >>> from mda_glassml.frames import Frame
 >>> grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0)), -1).reshape(-1, 2)
->>> round(neighbour_spread(Frame.from_arrays(grid, ["A"] * 36, box=[6, 6])), 6)   # a perfect lattice
+>>> round(neighbour_spread(Frame.from_arrays(grid, ["A", "B"] * 18, box=[6, 6])), 6)   # a perfect lattice
 0.0
 """
 
