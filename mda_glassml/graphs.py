@@ -26,7 +26,7 @@ import numpy as np
 from .frames import Frame, InputError, check_k
 
 __all__ = ["DEFINITIONS", "knn", "distances64", "undirected", "b_neighbor_edges", "window", "window_mask", "neighbor_box",
-           "replicate", "square_tiles"]
+           "pairs_within", "replicate", "square_tiles"]
 
 #: The two named B-neighbor graph definitions (see :mod:`mda_glassml.metrics`).
 DEFINITIONS = ("symmetric", "directed")
@@ -279,6 +279,22 @@ def window(frame: Frame, side: float, center: Any = None) -> Frame:
     )
 
 
+def pairs_within(frame: Frame, r_max: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair ``i < j`` closer than ``r_max`` and its distance (freud, single precision: a threshold test).
+
+    >>> frame = Frame.from_arrays([[0, 0], [0.3, 0], [5, 5]], ["A", "B", "A"], box=[10, 10])
+    >>> i, j, d = pairs_within(frame, 0.5)
+    >>> i.tolist(), j.tolist(), [round(float(x), 3) for x in d]
+    ([0], [1], [0.3])
+    """
+    points = frame.points3d
+    nlist = freud.locality.AABBQuery(neighbor_box(frame), points).query(
+        points, {"r_max": float(r_max), "exclude_ii": True}).toNeighborList()
+    i, j = nlist.query_point_indices.astype(np.int64), nlist.point_indices.astype(np.int64)
+    keep = i < j
+    return i[keep], j[keep], np.asarray(nlist.distances)[keep]
+
+
 def replicate(frame: Frame, nx: int, ny: int) -> Frame:
     """The periodic frame of ``nx`` x ``ny`` periodic images of ``frame`` (a box ``nx`` Lx by ``ny`` Ly, same tilt).
 
@@ -321,18 +337,20 @@ def square_tiles(frame: Frame, side: float) -> list[Frame]:
     if not frame.periodic:
         raise InputError("tiles are cut from periodic frames, not from windows.")
     side = float(side)
-    box = frame.box
-    lx, ly = float(box.Lx), float(box.Ly)
-    if abs(box.xy) < 1e-12 and abs(lx / side - 1) < 1e-6 and abs(ly / side - 1) < 1e-6:
+
+    def is_the_tile(box: freud.box.Box) -> bool:
+        return abs(box.xy) < 1e-12 and abs(box.Lx / side - 1) < 1e-6 and abs(box.Ly / side - 1) < 1e-6
+
+    if is_the_tile(frame.box):
         return [frame]
     # Replicate until the shorter side holds a tile (a tilted box's square needs min(Lx, Ly) >= side).
-    nx, ny = max(1, math.ceil(side / lx - 1e-9)), max(1, math.ceil(side / ly - 1e-9))
+    nx = max(1, math.ceil(side / frame.box.Lx - 1e-9))
+    ny = max(1, math.ceil(side / frame.box.Ly - 1e-9))
     if nx > 1 or ny > 1:
         frame = replicate(frame, nx, ny)
-        box = frame.box
-        lx, ly = float(box.Lx), float(box.Ly)
-        if abs(box.xy) < 1e-12 and abs(lx / side - 1) < 1e-6 and abs(ly / side - 1) < 1e-6:
+        if is_the_tile(frame.box):
             return [frame]
+    lx, ly = float(frame.box.Lx), float(frame.box.Ly)
     mx, my = math.ceil(lx / side - 1e-9), math.ceil(ly / side - 1e-9)
     cx = frame.box_center[0] - lx / 2 + (np.arange(mx) + 0.5) * lx / mx
     cy = frame.box_center[1] - ly / 2 + (np.arange(my) + 0.5) * ly / my

@@ -45,8 +45,8 @@ from ..graphs import knn
 from ..metrics import b_neighbor_metrics
 from ..training.data import PAPER_BOX_SIDE, LabelledFrames, evaluation_windows, outer_folds
 
-__all__ = ["BASELINES", "auc_figure", "baseline_scores", "baseline_aucs", "cross_dataset_baselines", "manifest_is_energy",
-           "neighbour_spread", "paired_groups"]
+__all__ = ["BASELINES", "auc_figure", "baseline_scores", "baseline_aucs", "cross_dataset_baselines", "fold_test_samples",
+           "manifest_is_energy", "neighbour_spread", "paired_groups"]
 
 
 def neighbour_spread(frame: Frame) -> float:
@@ -69,9 +69,11 @@ def baseline_scores(frames: list[Frame], is_energy: np.ndarray) -> dict[str, np.
     return out
 
 
-def _test_samples(data: LabelledFrames, idx: np.ndarray, window: float | None, fold_seed: int,
-                  per_frame: int) -> tuple[list[Frame], np.ndarray, np.ndarray]:
-    """nested_cv's outer test samples of a fold (task.samples(test, seed + 7)), their labels and frame rows."""
+def fold_test_samples(data: LabelledFrames, idx: np.ndarray, window: float | None, fold_seed: int,
+                      per_frame: int = 1) -> tuple[list[Frame], np.ndarray, np.ndarray]:
+    """nested_cv's outer test samples of a fold (``task.samples(test, seed + 7)``): windows of side ``window``
+    (None: the frames), their labels and the row of ``data`` each comes from. Everything scored beside a
+    fold model (baselines, the saved model reloaded) takes its samples from here."""
     frames = [data.frames[i] for i in idx]
     cut, labels = evaluation_windows(frames, data.labels[idx], window, fold_seed + 7, per_frame if window else 1)
     return cut, labels, np.tile(idx, len(cut) // max(len(idx), 1))
@@ -92,7 +94,7 @@ class _FoldBaselines:
             train_scores = baseline_scores([data.frames[i] for i in train], energy[train])
             self.signs.append({name: 1.0 if roc_auc_score(data.labels[train], v) >= 0.5 else -1.0
                                for name, v in train_scores.items()})
-            cut, labels, rows = _test_samples(data, test, window, seed + 1000 * fold, per_frame)
+            cut, labels, rows = fold_test_samples(data, test, window, seed + 1000 * fold, per_frame)
             self.tests.append((labels, baseline_scores(cut, energy[rows])))
 
     def aucs(self, trained_on: "_FoldBaselines") -> dict[str, list[float]]:

@@ -59,14 +59,12 @@ P_NEIGHBOUR = 0.75
 
 
 def _close_pairs(points: np.ndarray, box: Any, r_max: float) -> np.ndarray:
-    """(M, 2) index pairs i < j closer than ``r_max`` (freud; lengths here are far from float32 ties)."""
-    import freud  # noqa: PLC0415
+    """(M, 2) index pairs i < j of ``points`` closer than ``r_max`` in the periodic ``box``."""
+    from ..graphs import pairs_within  # noqa: PLC0415
 
-    p3 = np.zeros((len(points), 3), np.float32)
-    p3[:, :2] = points
-    nlist = freud.locality.AABBQuery(box, p3).query(p3, {"r_max": r_max, "exclude_ii": True}).toNeighborList()
-    pairs = np.stack([nlist.query_point_indices, nlist.point_indices], axis=1).astype(np.int64)
-    return pairs[pairs[:, 0] < pairs[:, 1]]
+    wrapped = np.asarray(box.wrap(np.column_stack([points, np.zeros(len(points))])), np.float32)[:, :2]
+    i, j, _ = pairs_within(Frame(np.ascontiguousarray(wrapped), np.zeros(len(points), np.int8), box), r_max)
+    return np.stack([i, j], axis=1)
 
 
 def five_fold_frame(n_particles: int, box_side: float, rng: np.random.Generator, max_tries: int = 200) -> Frame:
@@ -189,4 +187,4 @@ def cnn_interpretation(cv_dir: str | Path, data: LabelledFrames, n_images: int =
             "pentagon_centres": int(round(PENTAGON_FRACTION * round(0.35 * synthetic[0].n_particles))),
             "n_glass": sum(r["n_glass"] for r in per_fold), "n_classified": n_images * n_folds,
             "feature_maps": {"glass_p": pg, "liquid_p": pl, "glass_correct": pg > 0.5, "liquid_correct": pl < 0.5},
-            "figure": fig, "example": synthetic[0]}
+            "figure": fig}

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ..models.bundle import load_bundle
-from ..training.data import PAPER_BOX_SIDE, LabelledFrames, evaluation_windows, outer_folds
+from ..training.data import PAPER_BOX_SIDE, LabelledFrames, outer_folds
 from ..training.loop import predict_logits, scores
+from .auc import baseline_aucs, fold_test_samples
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -39,16 +40,15 @@ def fold_scores(bundle_path: str | Path, data: LabelledFrames, test: np.ndarray,
     import torch  # noqa: PLC0415
 
     bundle = load_bundle(bundle_path)
-    frames = [data.frames[i] for i in test]
-    labels = data.labels[test]
     if hasattr(bundle.featurizer, "graph"):
         from torch_geometric.data import Batch  # noqa: PLC0415
 
         window = None if window_fraction is None else window_fraction * PAPER_BOX_SIDE
-        cut, labels = evaluation_windows(frames, labels, window, fold_seed + 7, windows_per_frame if window else 1)
+        cut, labels, _ = fold_test_samples(data, test, window, fold_seed, windows_per_frame)
         samples = [bundle.featurizer.graph(f, y) for f, y in zip(cut, labels)]
         collate = lambda s: Batch.from_data_list(list(s))  # noqa: E731
     else:  # a CNN: whole rendered frames
+        frames, labels, _ = fold_test_samples(data, test, None, fold_seed)
         images = np.ascontiguousarray(bundle.featurizer.images(frames).transpose(0, 3, 1, 2))
         samples = list(images)
         collate = lambda s: torch.from_numpy(np.stack(s))  # noqa: E731
@@ -85,8 +85,6 @@ def size_generalisation(cv_dir: str | Path, name: str, data: LabelledFrames, fra
     With ``is_energy`` (the frames' IS energies), every row also holds the
     no-ML baselines on the same windows (:func:`~mda_glassml.reproduce.auc.baseline_aucs`).
     """
-    from .auc import baseline_aucs  # noqa: PLC0415
-
     folds = _folds(data, n_folds, seed)
     rows = []
     for frac in fractions:

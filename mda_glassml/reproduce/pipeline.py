@@ -340,7 +340,6 @@ class Reproduction:
 
         res = cnn_interpretation(self.out / "cv" / "dataset1", self._datasets()["dataset1"],
                                  n_images=self.preset.synthetic_images, n_folds=self.preset.cv_folds)
-        res.pop("example")
         res["figure"] = self._figure(res["figure"], "fig13_cnn_feature_maps.png")
         return res
 

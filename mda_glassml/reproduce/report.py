@@ -41,8 +41,8 @@ def _relative(x: Any, out: Path) -> Any:
         return {k: _relative(v, out) for k, v in x.items()}
     if isinstance(x, list):
         return [_relative(v, out) for v in x]
-    if isinstance(x, str) and x.startswith(("/", str(out))):
-        for root in {str(out.resolve()), str(out)}:
+    if isinstance(x, str):
+        for root in (str(out.resolve()), str(out)):
             if x == root or x.startswith(root + os.sep):
                 return os.path.relpath(x, root)
     return x
