@@ -42,6 +42,20 @@ def test_build_datasets_from_cli(campaign, tmp_path, capsys):
     assert (tmp_path / "dataset3.csv").exists() and not (tmp_path / "dataset6.csv").exists()
 
 
+def test_build_tg_datasets_from_cli(campaign, tmp_path, capsys):
+    assert main(["build-datasets", "--by-tg", "--tg", "0.5", "--delta", "0.08", "--cooling", str(campaign),
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    # records 1, 25, 107, 149, 160, 200 (T = 1.99 ... 0.44, 0.05): 0.44 and 0.547 fall in the band 0.42-0.58
+    assert "Tg = 0.500 (given)" in out and "2 glasses, 6 liquids, 4 in the band" in out
+    # fitting Tg on these records is refused with the reason, not a traceback
+    assert main(["build-datasets", "--by-tg", "--cooling", str(campaign), "--out", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err
+    assert "at least 5 distinct temperatures" in err and "--records tg" in err and "Traceback" not in err
+    assert main(["build-datasets", "--by-tg", "--out", str(tmp_path / "g")]) == 2
+    assert "--by-tg needs --cooling" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [
     (["--particles", "80"], "different campaign.*n_particles"),
     (["--seed", "4"], "different campaign.*campaign_seed"),

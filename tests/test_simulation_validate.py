@@ -17,7 +17,12 @@ gsd_hoomd = pytest.importorskip("gsd.hoomd")
 
 from mda_glassml.simulation import validate  # noqa: E402
 from mda_glassml.simulation.campaign import Campaign, run_campaign  # noqa: E402
-from mda_glassml.simulation.datasets import DATASET_LIQUID_RECORDS, build_datasets, read_manifest  # noqa: E402
+from mda_glassml.simulation.datasets import (  # noqa: E402
+    DATASET_LIQUID_RECORDS,
+    build_datasets,
+    build_tg_datasets,
+    read_manifest,
+)
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +124,51 @@ def test_builder_names_missing_records(liquids, tmp_path):
         build_datasets(tmp_path / "out", cooling=c)
     with pytest.raises(InputError, match="numbered 1 to 6"):
         build_datasets(tmp_path / "out", cooling=c, datasets=[7])
+
+
+@pytest.fixture(scope="module")
+def hot_liquids(tmp_path_factory):
+    """Liquids held above the quick campaign's Tg (about 0.8: 256 particles cooled in 2e4 steps)."""
+    d = tmp_path_factory.mktemp("hot_liquids")
+    run_campaign(d, CoolingProtocol.hold(1.2, 2000, melt_steps=500, n_records=2, n_particles=256), 2,
+                 campaign_seed=10, progress=False)
+    return d
+
+
+def test_tg_labels_from_the_campaigns_own_fit(cooling, hot_liquids, tmp_path):
+    from mda_glassml.simulation.tg import campaign_is_energies, fit_tg
+
+    folder, _ = cooling
+    summary = build_tg_datasets(tmp_path, cooling=folder, liquids=[hot_liquids], delta=0.05)
+    t, e = campaign_is_energies(folder)
+    assert summary["tg"] == pytest.approx(fit_tg(t, e, t_max=1.0).tg) and summary["tg_fitted"]
+    campaign = Campaign.open(folder)
+    temps = campaign.protocol.record_temperatures()[list(campaign.records)]
+    thermal, inherent = read_manifest(tmp_path / "tg_thermal.csv"), read_manifest(tmp_path / "tg_thermal_is.csv")
+    band = read_manifest(tmp_path / "tg_band.csv")
+    # every record of every run lands once: labelled, or in the band
+    n_runs = len(campaign.complete_runs())
+    assert len([r for r in thermal if "liquids" not in r.trajectory]) + len(band) == n_runs * temps.size
+    lo, hi = summary["tg"] - 0.05, summary["tg"] + 0.05
+    for r in thermal:
+        assert (r.label == 1 and r.temperature < lo) or (r.label == 0 and r.temperature > hi)
+    assert all(lo <= r.temperature <= hi for r in band)
+    assert {r.temperature for r in thermal if "liquids" in r.trajectory} == {1.2}
+    # the inherent-structure manifest is the same configurations, minimised
+    assert [(r.trajectory, r.frame, r.label) for r in thermal] == [(r.trajectory, r.frame, r.label) for r in inherent]
+    assert all(r.file.endswith("_is.gsd") for r in inherent) and not any(r.file.endswith("_is.gsd") for r in thermal)
+    assert summary["n_glass"] == sum(r.label for r in thermal) > 0 and summary["n_liquid"] > 0
+    saved = json.loads((tmp_path / "tg_datasets.json").read_text())
+    assert saved["delta"] == 0.05 and saved["liquids"][0]["hold_temperature"] == 1.2
+
+
+def test_tg_labels_bad_input(cooling, liquids, tmp_path):
+    folder, _ = cooling
+    with pytest.raises(InputError, match="not above Tg"):
+        build_tg_datasets(tmp_path, cooling=folder, liquids=[liquids], tg=0.6, delta=0.05)
+    with pytest.raises(InputError, match="only one class"):
+        build_tg_datasets(tmp_path, cooling=folder, tg=3.0)
+    with pytest.raises(InputError, match="delta"):
+        build_tg_datasets(tmp_path, cooling=folder, delta=-1)
+    with pytest.raises(InputError, match="hold campaign"):
+        build_tg_datasets(tmp_path, cooling=liquids)

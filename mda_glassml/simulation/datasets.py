@@ -63,7 +63,7 @@ from ..frames import InputError
 from .campaign import Campaign
 
 __all__ = ["DATASET_LIQUID_RECORDS", "GLASS_RECORD", "EnergyMatch", "ManifestRow", "build_datasets",
-           "energy_match", "read_manifest"]
+           "build_tg_datasets", "energy_match", "read_manifest"]
 
 #: Liquid record of datasets 1-5 (200-record protocol from T = 2 to 0.05).
 DATASET_LIQUID_RECORDS = {1: 1, 2: 25, 3: 107, 4: 149, 5: 160}
@@ -313,7 +313,118 @@ def build_datasets(
             "mean_is_energy_glass": float(np.mean([r.is_energy for r in rows if r.label == 1])),
             "n_trajectories": len({r.trajectory for r in rows}),
         }
-    tmp = out / f".datasets.json.{os.getpid()}.part"
+    _write_summary(out, "datasets.json", summary)
+    return summary
+
+
+# ---------------------------------------------------------------------------
+# Labels from the physics: glass below Tg - delta, liquid above Tg + delta
+# ---------------------------------------------------------------------------
+def _write_summary(out: Path, name: str, summary: dict[str, Any]) -> None:
+    tmp = out / f".{name}.{os.getpid()}.part"
     tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    os.replace(tmp, out / "datasets.json")
+    os.replace(tmp, out / name)
+
+
+def build_tg_datasets(
+    out: str | os.PathLike,
+    cooling: str | os.PathLike,
+    liquids: Iterable[str | os.PathLike] = (),
+    delta: float = 0.05,
+    tg: float | None = None,
+    t_max: float = 1.0,
+) -> dict[str, Any]:
+    """Label every record of a cooling campaign by its temperature against the campaign's own Tg.
+
+    A record at set point ``T`` is a *glass* (label 1) when ``T < Tg - delta``
+    and a *liquid* (label 0) when ``T > Tg + delta``; records inside the band
+    are left out (written to ``tg_band.csv``, labelled by the side of Tg
+    they lie on, for evaluation only). Equilibrium liquids (hold campaigns, every record) join as
+    liquids; their temperature must lie above ``Tg + delta``. Unlike
+    datasets 1-6 (every liquid against the T = 0.05 glass), the glasses span
+    every temperature below the band, so "how much do the particles vibrate"
+    no longer separates the classes by itself.
+
+    Writes ``tg_thermal.csv``, ``tg_thermal_is.csv`` (the same configurations'
+    inherent structures, same order), ``tg_band.csv``, ``tg_band_is.csv`` and
+    ``tg_datasets.json`` (the Tg fit, ``delta``, counts per temperature)
+    into ``out``; returns the summary.
+
+    Parameters
+    ----------
+    cooling
+        Cooling campaign with records on both sides of Tg (e.g. ``--records tg``).
+    liquids
+        Hold campaigns (``mda-glassml simulate --hold-temperature``), any number.
+    delta
+        Half-width of the band around Tg that is left out.
+    tg
+        Use this Tg instead of fitting it (the fit needs records on both sides).
+    t_max
+        Records above this temperature are left out of the Tg fit (not of the data).
+
+    Examples
+    --------
+    ::
+
+        from mda_glassml.simulation.datasets import build_tg_datasets
+        summary = build_tg_datasets("tg_data", cooling="fast4320", liquids=["liquid_0.60"], delta=0.05)
+        summary["tg"], summary["n_glass"], summary["n_liquid"]
+    """
+    from .tg import campaign_is_energies, fit_tg  # noqa: PLC0415
+
+    out = Path(out)
+    if not (isinstance(delta, (int, float)) and delta >= 0):
+        raise InputError(f"delta (the half-width of the band left out around Tg) must be >= 0, got {delta!r}")
+    cool = Campaign.open(cooling)
+    if cool.protocol.is_hold:
+        raise InputError(f"{cooling} is a hold campaign; the labels need a cooling campaign (--cooling)")
+    fit = None
+    if tg is None:
+        temperatures, energies = campaign_is_energies(cooling)
+        fit = fit_tg(temperatures, energies, t_max=t_max)
+        tg = fit.tg
+    lo, hi = tg - delta, tg + delta
+    temps = cool.protocol.record_temperatures()
+    rows: dict[str, list[ManifestRow]] = {"tg_thermal": [], "tg_thermal_is": [], "tg_band": [], "tg_band_is": []}
+    for k in cool.records:
+        t = float(temps[k])
+        label = 1 if t < lo else 0 if t > hi else None
+        key = "tg_thermal" if label is not None else "tg_band"
+        for inherent, suffix in ((False, ""), (True, "_is")):
+            # band rows keep which side of Tg they lie on: for evaluation, never for training
+            rows[key + suffix] += _rows(cool, k, int(t < tg) if label is None else label, inherent, out)
+    holds = []
+    for folder in liquids:
+        hold = Campaign.open(folder)
+        if not hold.protocol.is_hold:
+            raise InputError(f"{folder} is not an equilibrium-liquid campaign (made with --hold-temperature)")
+        if not hold.protocol.t_start > hi:
+            raise InputError(f"{folder} holds its liquids at T = {hold.protocol.t_start}, not above Tg + delta = "
+                             f"{hi:.3f}: hold them hotter or narrow delta")
+        for k in hold.records:
+            for inherent, suffix in ((False, ""), (True, "_is")):
+                rows["tg_thermal" + suffix] += _rows(hold, k, 0, inherent, out)
+        holds.append(_cooling_record(hold) | {"hold_temperature": hold.protocol.t_start})
+    labelled = rows["tg_thermal"]
+    if not {0, 1} <= {r.label for r in labelled}:
+        raise InputError(f"with Tg = {tg:.3f} and delta = {delta} the records of {cooling} give only one class: "
+                         "keep records on both sides of the band (--records tg)")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, manifest in rows.items():
+        write_manifest(out / f"{name}.csv", manifest)
+    per_t: dict[str, dict[str, int]] = {}
+    for r in labelled:
+        entry = per_t.setdefault(f"{r.temperature:.4f}", {"label": r.label, "n": 0})
+        entry["n"] += 1
+    summary: dict[str, Any] = {
+        "tg": float(tg), "tg_err": None if fit is None else fit.tg_err, "tg_fitted": fit is not None,
+        "tg_t_max": t_max if fit is not None else None, "delta": float(delta),
+        "glass_below": lo, "liquid_above": hi,
+        "n_glass": int(sum(r.label for r in labelled)), "n_liquid": int(sum(1 - r.label for r in labelled)),
+        "n_band": len(rows["tg_band"]), "n_trajectories": len({r.trajectory for r in labelled}),
+        "per_temperature": dict(sorted(per_t.items(), key=lambda kv: -float(kv[0]))),
+        "cooling": _cooling_record(cool), "liquids": holds,
+    }
+    _write_summary(out, "tg_datasets.json", summary)
     return summary

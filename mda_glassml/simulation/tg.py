@@ -88,7 +88,7 @@ def hinge_fit(temperatures: Any, energies: Any) -> np.ndarray:
     e = np.asarray(energies, dtype=np.float64)
     ts = np.unique(t)
     if ts.size < 5:
-        raise InputError(f"a two-regime fit needs at least 5 distinct temperatures, got {ts.size}")
+        raise InputError(f"a two-regime fit needs at least 5 distinct temperatures, got {ts.size}. To fit Tg, {_KEEP}.")
     # Start: the best breakpoint among the midpoints that leave >= 2 temperatures per side
     # (for a fixed breakpoint the fit is linear least squares).
     best = None
