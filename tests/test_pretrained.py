@@ -42,7 +42,8 @@ def test_shipped_model_reaches_its_recorded_auc(name, sets):
 def test_is_energy_baseline_beside_the_bb_count(sets):
     # The B-B count is a constant 0 on most held-out inherent structures (AUC 0.5 by ties); the
     # IS energy alone separates datasets 1-5's inherent structures. Both are recorded in the cards.
-    from mda_glassml.models.make_pretrained import is_energy_baseline, potential_energy
+    from mda_glassml.baselines import potential_energy
+    from mda_glassml.models.make_pretrained import is_energy_baseline
 
     measured = is_energy_baseline(sets)
     assert set(measured) == {n for n in sets if n.endswith("_is")}

@@ -234,7 +234,8 @@ def test_an_output_folder_of_another_preset_is_refused(smoke, tmp_path):
 
 
 def test_baselines_on_the_outer_test_folds(ka_dataset1):
-    from mda_glassml.reproduce.auc import baseline_aucs, manifest_is_energy, neighbour_spread
+    from mda_glassml.baselines import neighbour_spread
+    from mda_glassml.reproduce.auc import baseline_aucs, manifest_is_energy
     from mda_glassml.training.data import LabelledFrames, outer_folds
 
     data = LabelledFrames.from_manifest(ka_dataset1)

@@ -39,13 +39,14 @@ from typing import Any
 
 import numpy as np
 
+from ..baselines import BASELINES, potential_energy
 from ..frames import Frame
 from ..training.crossval import cnn_builder, dmpnn_builder
 from ..training.data import LabelledFrames, group_split
 from ..training.loop import TrainConfig, fit, predict_logits, scores
 
 __all__ = ["main", "HELDOUT_GSD", "HELDOUT_MANIFEST", "heldout_sets", "score_on_heldout", "baseline_scores",
-           "is_energy_baseline", "potential_energy", "heldout_trajectories"]
+           "is_energy_baseline", "heldout_trajectories"]
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
 HELDOUT_GSD = _DATA / "heldout" / "ka2d_heldout.gsd"
@@ -107,44 +108,12 @@ def baseline_scores(sets: dict[str, LabelledFrames]) -> dict[str, dict[str, floa
     Reported beside each model's scores, as the design notes ask: on thermal
     frames this count alone separates liquid from glass.
     """
-    from ..metrics import b_neighbor_metrics  # noqa: PLC0415
-
     out = {}
     for name, data in sorted(sets.items()):
-        score = -np.array([b_neighbor_metrics(f).n_bb_edges for f in data.frames], dtype=float)
+        score = -np.array([BASELINES["bb_edges"](f) for f in data.frames], dtype=float)
         auc, _ = scores(data.labels, score - np.median(score))
         out[name] = {"auc": auc, "n": len(data)}
     return out
-
-
-def potential_energy(frame: Frame) -> float:
-    """Kob–Andersen potential energy per particle of ``frame`` (LJ truncated, not shifted, at 2.5 sigma).
-
-    Of an inherent structure this is its IS energy, in the convention of the
-    energies the campaigns log (``mda_glassml/is_energy``).
-    """
-    import freud  # noqa: PLC0415
-
-    from ..simulation.protocol import KAModel  # noqa: PLC0415
-
-    model = KAModel()
-    a, b = model.types
-    eps = np.zeros((2, 2))
-    sig = np.zeros((2, 2))
-    for (i, j), names in (((0, 0), (a, a)), ((0, 1), (a, b)), ((1, 1), (b, b))):
-        eps[i, j], sig[i, j], _ = model.pair(*names)
-        eps[j, i], sig[j, i] = eps[i, j], sig[i, j]
-    nlist = freud.locality.AABBQuery(frame.box, frame.points3d).query(
-        frame.points3d, {"r_max": model.max_cutoff(), "exclude_ii": True}).toNeighborList()
-    ti, tj = frame.types[nlist.query_point_indices], frame.types[nlist.point_indices]
-    e, s, r = eps[ti, tj], sig[ti, tj], np.asarray(nlist.distances, dtype=np.float64)
-    inside = r < model.cutoff_factor * s
-
-    def lj(x):
-        return 4 * e * ((s / x) ** 12 - (s / x) ** 6)
-
-    pair = np.where(inside, lj(r), 0.0)
-    return float(pair.sum() / 2 / frame.n_particles)  # each pair listed from both ends
 
 
 def is_energy_baseline(sets: dict[str, LabelledFrames]) -> dict[str, dict[str, float]]:

@@ -11,8 +11,9 @@ scores that need no model:
     fewer in a glass.
 ``vibration``
     the spread of first-neighbour distances (their coefficient of
-    variation): thermal vibration, larger in a hot liquid. A model that
-    does no better than this may have learned the temperature.
+    variation, :func:`mda_glassml.baselines.neighbour_spread`): thermal
+    vibration, larger in a hot liquid. A model that does no better than
+    this may have learned the temperature.
 ``is_energy``
     the configuration's inherent-structure energy per particle (from the
     manifest; for a window, that of its whole frame).
@@ -22,51 +23,21 @@ A baseline's direction (is a glass high or low?) is decided on the outer
 per-fold machinery scores the baselines beside Figure 6
 (:func:`cross_dataset_baselines`: direction from dataset i, test on dataset
 j) and Figure 7 (:func:`baseline_aucs` on windows of each side).
-
-Examples
---------
->>> import numpy as np
->>> from mda_glassml.reproduce.auc import neighbour_spread
->>> from mda_glassml.frames import Frame
->>> grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0)), -1).reshape(-1, 2)
->>> round(neighbour_spread(Frame.from_arrays(grid, ["A", "B"] * 18, box=[6, 6])), 6)   # a perfect lattice
-0.0
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from ..baselines import BASELINES, baseline_values
 from ..frames import Frame
-from ..graphs import knn
-from ..metrics import b_neighbor_metrics
 from ..training.data import PAPER_BOX_SIDE, LabelledFrames, evaluation_windows, outer_folds
 
-__all__ = ["BASELINES", "auc_figure", "baseline_scores", "baseline_aucs", "cross_dataset_baselines", "fold_test_samples",
-           "manifest_is_energy", "neighbour_spread", "paired_groups"]
-
-
-def neighbour_spread(frame: Frame) -> float:
-    """Coefficient of variation of every particle's nearest-neighbour distance (float64 kNN)."""
-    _, _, d = knn(frame, 1)
-    d = np.asarray(d, dtype=np.float64)
-    return float(d.std() / d.mean())
-
-
-BASELINES: dict[str, Callable[[Frame], float]] = {
-    "bb_edges": lambda f: b_neighbor_metrics(f, k=2).bb_edges_per_particle,
-    "vibration": neighbour_spread,
-}
-
-
-def baseline_scores(frames: list[Frame], is_energy: np.ndarray) -> dict[str, np.ndarray]:
-    """Every baseline's raw value for each configuration (windows or frames)."""
-    out = {name: np.array([fn(f) for f in frames]) for name, fn in BASELINES.items()}
-    out["is_energy"] = np.asarray(is_energy, dtype=np.float64)
-    return out
+__all__ = ["auc_figure", "baseline_aucs", "cross_dataset_baselines", "fold_test_samples", "manifest_is_energy",
+           "paired_groups"]
 
 
 def fold_test_samples(data: LabelledFrames, idx: np.ndarray, window: float | None, fold_seed: int,
@@ -91,11 +62,11 @@ class _FoldBaselines:
         self.signs, self.tests = [], []
         for fold, (train, test) in enumerate(outer_folds(data.groups, n_folds=n_folds, seed=seed)):
             # Direction from the training part (whole frames: cheap and free of the test set).
-            train_scores = baseline_scores([data.frames[i] for i in train], energy[train])
+            train_scores = baseline_values([data.frames[i] for i in train], energy[train])
             self.signs.append({name: 1.0 if roc_auc_score(data.labels[train], v) >= 0.5 else -1.0
                                for name, v in train_scores.items()})
             cut, labels, rows = fold_test_samples(data, test, window, seed + 1000 * fold, per_frame)
-            self.tests.append((labels, baseline_scores(cut, energy[rows])))
+            self.tests.append((labels, baseline_values(cut, energy[rows])))
 
     def aucs(self, trained_on: "_FoldBaselines") -> dict[str, list[float]]:
         """Per-fold AUC of every baseline, its direction from ``trained_on``'s folds, scored on these."""
