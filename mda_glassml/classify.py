@@ -66,7 +66,7 @@ from .models.pretrained import load_model
 from .models.tiled import DEFAULT_TILE_NODES, TiledGraph, check_tile_nodes, tiled_logit
 from .training.calibration import sigmoid
 
-__all__ = ["Classifier", "WindowMap", "DensityWarning", "training_window"]
+__all__ = ["Classifier", "Crossing", "WindowMap", "DensityWarning", "crossing_temperature", "training_window"]
 
 
 def training_window(card: dict[str, Any]) -> float | None:
@@ -354,3 +354,69 @@ def _window_candidates(frame: Frame, side: float, centers: np.ndarray):
         ys = np.unique(np.arange(cy - reach_y, cy + reach_y + 1) % ny)
         keys = (xs[:, None] * ny + ys).ravel()
         yield np.sort(np.concatenate([order[bounds[q]:bounds[q + 1]] for q in keys]))
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Where P(glass) crosses a level along temperature (:func:`crossing_temperature`).
+
+    ``temperature`` is NaN when P(glass) never crosses; ``reason`` then says
+    which side it stayed on. ``width`` is the fitted logistic's width (how
+    sharply the model switches, in units of T).
+    """
+
+    temperature: float
+    width: float
+    reason: str | None = None
+
+
+def crossing_temperature(temperatures: Any, p_glass: Any, level: float = 0.5) -> Crossing:
+    """The temperature at which P(glass) crosses ``level`` on cooling: a logistic fit of P against T.
+
+    ``p = 1 / (1 + exp((T - Tc) / w))`` is fitted by least squares to every
+    point (several runs' records may be passed together), started from the
+    first crossing met coming down from the hottest record, so that a noisy,
+    non-monotonic curve still gives one number. Compare it with the Tg of the
+    same runs' inherent-structure energies (:mod:`mda_glassml.simulation.tg`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> T = np.linspace(0.05, 1.0, 20)
+    >>> c = crossing_temperature(T, 1 / (1 + np.exp((T - 0.4) / 0.03)))
+    >>> round(c.temperature, 3), round(c.width, 3)
+    (0.4, 0.03)
+    >>> crossing_temperature(T, np.zeros(20)).reason
+    'P(glass) stays below 0.5 at every temperature (max 0)'
+    """
+    from scipy.optimize import least_squares  # noqa: PLC0415
+
+    t = np.asarray(temperatures, dtype=np.float64).ravel()
+    p = np.asarray(p_glass, dtype=np.float64).ravel()
+    if not 0 < level < 1:
+        raise InputError(f"level must lie strictly between 0 and 1, got {level}")
+    if t.shape != p.shape or t.size == 0:
+        raise InputError(f"temperatures and p_glass must have the same length, got {t.size} and {p.size}")
+    if not (np.isfinite(t).all() and np.isfinite(p).all()):
+        raise InputError("temperatures and p_glass must be finite")
+    if np.unique(t).size < 3:
+        raise InputError(f"a crossing needs records at 3 or more temperatures, got {np.unique(t).size}")
+    if p.max() < level:
+        return Crossing(float("nan"), float("nan"), f"P(glass) stays below {level:g} at every temperature "
+                                                    f"(max {p.max():.3g})")
+    if p.min() >= level:
+        return Crossing(float("nan"), float("nan"), f"P(glass) stays at or above {level:g} at every temperature "
+                                                    f"(min {p.min():.3g})")
+    ts = np.unique(t)[::-1]  # hottest first
+    mean = np.array([p[t == x].mean() for x in ts])
+    j = int(np.argmax(mean >= level)) if (mean >= level).any() else len(ts) - 1
+    t0 = ts[j] if j == 0 else ts[j - 1] + (level - mean[j - 1]) * (ts[j] - ts[j - 1]) / (mean[j] - mean[j - 1])
+    span = float(ts[0] - ts[-1])
+    shift = math.log((1 - level) / level)  # p(Tc) = level
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(np.clip((t - x[0]) / x[1] + shift, -50, 50))) - p
+
+    fit = least_squares(residual, [float(np.clip(t0, ts[-1], ts[0])), 0.05 * span],
+                        bounds=([ts[-1], 1e-4 * span], [ts[0], span]))
+    return Crossing(float(fit.x[0]), float(fit.x[1]))

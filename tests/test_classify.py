@@ -5,6 +5,8 @@ models' accuracy is tested on the packaged held-out set (test_pretrained.py).
 """
 
 import csv
+import re
+
 import MDAnalysis as mda
 import numpy as np
 import pytest
@@ -228,8 +230,11 @@ def test_faces_refuse_unknown_types(dmpnn_path, u):
 def test_classify_command(dmpnn_path, tmp_path, capsys):
     out, plot = tmp_path / "c.csv", tmp_path / "c.png"
     assert main(["classify", "--model", dmpnn_path, "--step", "5", "--out", str(out), "--plot", str(plot)]) == 0
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     assert "bundled example" in err
+    # the run logs its temperature: where the model's P(glass) crosses 0.5 is said (or that it never does)
+    assert re.search(r"P\(glass\) (crosses 0.5 at T = \d|stays)", captured.out)
     rows = list(csv.DictReader(open(out)))
     assert [int(r["frame"]) for r in rows] == [0, 5, 10, 15, 20]
     assert set(rows[0]) >= {"temperature", "p_glass", "n_components", "n_bb_edges", "n_isolated_a"}
@@ -266,3 +271,22 @@ def test_classify_refuses_3d(dmpnn_path, tmp_path, capsys):
         traj.append(f)
     assert main(["classify", str(tmp_path / "3d.gsd"), "--model", dmpnn_path, "--quiet"]) == 2
     assert "2D" in capsys.readouterr().err
+
+
+def test_crossing_temperature_of_noisy_runs_and_bad_input():
+    from mda_glassml.classify import crossing_temperature
+
+    rng = np.random.default_rng(0)
+    t = np.tile(np.linspace(0.05, 2.0, 25), 4)
+    p = np.clip(1 / (1 + np.exp((t - 0.41) / 0.04)) + rng.normal(0, 0.05, t.size), 0, 1)
+    c = crossing_temperature(t, p)
+    assert abs(c.temperature - 0.41) < 0.02 and c.reason is None
+    # another level: where P(glass) = 0.9 lies on the cold side
+    assert crossing_temperature(t, p, level=0.9).temperature < c.temperature
+    assert "at or above" in crossing_temperature(t, np.ones_like(t)).reason
+    for args, message in (((t, p[:-1]), "same length"), (([0.1, 0.2], [0.1, 0.9]), "3 or more"),
+                          ((t, p * np.nan), "finite")):
+        with pytest.raises(InputError, match=message):
+            crossing_temperature(*args)
+    with pytest.raises(InputError, match="strictly between"):
+        crossing_temperature(t, p, level=1.0)
