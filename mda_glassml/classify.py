@@ -123,16 +123,27 @@ class Classifier:
         and sliding windows are batched up to this many particles a pass.
     threads : int, optional
         torch's CPU threads (process-wide: ``torch.set_num_threads``).
+    inherent : {"lammps", "hoomd"}, optional
+        Classify each frame's inherent structure instead of the frame: the
+        frame is FIRE-minimised with the Kob–Andersen potential by this engine
+        first (:func:`mda_glassml.simulation.inherent.inherent_frames`; 15–60 s
+        per 4320-particle frame). Thermal vibration is then gone, and only the
+        structure decides. Whole periodic square frames only.
     """
 
     def __init__(self, model: str | os.PathLike | Bundle = "ka2d-dmpnn", device: str = "cpu",
                  batch_size: int = 8, density_tolerance: float = 0.1, tile_nodes: int = DEFAULT_TILE_NODES,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, inherent: str | None = None) -> None:
         if int(batch_size) != batch_size or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
         if not density_tolerance > 0:
             raise InputError(f"density_tolerance must be positive, got {density_tolerance!r}.")
         self.tile_nodes = check_tile_nodes(tile_nodes)
+        if inherent is not None:
+            from .simulation.campaign import check_engine  # noqa: PLC0415
+
+            check_engine(inherent)  # a missing engine fails here, before any frame
+        self.inherent = inherent
         if threads is not None:
             if int(threads) != threads or threads < 1:
                 raise InputError(f"threads must be a positive integer, got {threads!r}.")
@@ -178,6 +189,19 @@ class Classifier:
                                   "unphysically (compressed? other length units? the wrong box?), so P(glass) is "
                                   "meaningless.")
 
+    def check_temperature(self, temperature: float, where: str = "a frame") -> None:
+        """Warn once if ``temperature`` lies far outside the temperatures the model was trained on.
+
+        The range comes from the card (``data.temperatures``); cards without
+        it mean the protocol's T = 0.05 ... 2.0. "Far" is below half the
+        lowest or above 1.25 times the highest.
+        """
+        temps = self.card.get("data", {}).get("temperatures") or [0.05, 2.0]
+        lo, hi = float(min(temps)), float(max(temps))
+        if np.isfinite(temperature) and not 0.5 * lo <= temperature <= 1.25 * hi:
+            self._warn("temperature", f"{where}: temperature {temperature:.4g} is far outside the model's training "
+                                      f"temperatures ({lo:.4g} to {hi:.4g}): P(glass) is an extrapolation.")
+
     def check_side(self, side: float, what: str) -> None:
         """Refuse inputs of another size than training for a D-MPNN that sums over particles.
 
@@ -214,6 +238,10 @@ class Classifier:
         for f in frames:
             self.check(f)
             self.check_side(math.sqrt(f.area), "whole frames" if f.periodic else "windows")
+        if self.inherent:
+            from .simulation.inherent import inherent_frames  # noqa: PLC0415
+
+            frames = inherent_frames(frames, self.inherent, progress=len(frames) > 1)[0]
         if self.kind == "cnn":
             return self._cnn_logits(frames)
         huge = [i for i, f in enumerate(frames) if self.kind == "dmpnn" and f.n_particles > self.tile_nodes]
@@ -289,6 +317,10 @@ class Classifier:
             raise InputError("sliding windows need a graph model (a D-MPNN): a CNN sees whole configurations.")
         self.check(frame)
         self.check_side(float(side), "windows")
+        if self.inherent:  # minimise the whole frame, then cut windows: particles keep their indices
+            from .simulation.inherent import inherent_frames  # noqa: PLC0415
+
+            frame = inherent_frames([frame], self.inherent)[0][0]
         stride = side / 2 if stride is None else float(stride)
         if not stride > 0:
             raise InputError(f"window stride must be positive, got {stride}.")

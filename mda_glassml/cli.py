@@ -139,6 +139,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="D-MPNN: average over sliding windows of this side (length units) instead of whole frames")
     k.add_argument("--device", default="cpu",
                    help="cpu (default), cuda (a CUDA GPU; an error if there is none) or auto (the GPU if any)")
+    k.add_argument("--inherent", action="store_true",
+                   help="classify each frame's inherent structure: FIRE-minimise it with the Kob-Andersen potential "
+                        "first, so that thermal vibration cannot decide; 15-60 s per 4320-particle frame (use --step)")
+    k.add_argument("--engine", default="lammps", choices=("lammps", "hoomd"),
+                   help="--inherent: the minimiser's engine (default lammps)")
     k.add_argument("--out", help="CSV file for the per-frame table")
     k.add_argument("--plot", help="image file of P(glass) and the metrics against frame or temperature")
 
@@ -503,7 +508,7 @@ def _classify(args) -> None:
     u = _universe(args)
     # Build both analyses first: a bad model, type or window fails before any frame is read.
     clf = GlassClassifier(u.atoms, model=args.model, a_type=args.a_type, b_type=args.b_type, window=args.window,
-                          device=args.device)
+                          device=args.device, inherent=args.engine if args.inherent else None)
     metrics = BNeighborMetrics(u.atoms, a_type=args.a_type, b_type=args.b_type)
     res = _run(clf, args).results
     met = _run(metrics, args).results

@@ -6,6 +6,7 @@ models' accuracy is tested on the packaged held-out set (test_pretrained.py).
 
 import csv
 import re
+import warnings
 
 import MDAnalysis as mda
 import numpy as np
@@ -290,3 +291,43 @@ def test_crossing_temperature_of_noisy_runs_and_bad_input():
             crossing_temperature(*args)
     with pytest.raises(InputError, match="strictly between"):
         crossing_temperature(t, p, level=1.0)
+
+
+def test_inherent_classifies_the_minimised_frame(dmpnn_path, tmp_path):
+    from mda_glassml.simulation.lammps import lammps_available
+
+    if not lammps_available():
+        pytest.skip("LAMMPS is not installed")
+    import gsd.hoomd
+
+    from mda_glassml.simulation import CoolingProtocol, run_cooling
+    from mda_glassml.simulation.inherent import inherent_frames
+
+    run = run_cooling(CoolingProtocol(n_particles=200, n_steps=1000, n_records=1, seed=3),
+                      tmp_path / "c.gsd", progress=False)
+    with gsd.hoomd.open(run.out_path) as traj:
+        frame = Frame.from_gsd(traj[-1])
+    minimised = inherent_frames([frame])[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a 200-particle frame is far smaller than the card's training box
+        via_option = Classifier(dmpnn_path, inherent="lammps").logits([frame])
+        direct = Classifier(dmpnn_path).logits(minimised)
+        thermal = Classifier(dmpnn_path).logits([frame])
+    np.testing.assert_allclose(via_option, direct, rtol=1e-6)
+    assert abs(thermal[0] - direct[0]) > 1e-4  # the minimisation changed what the model saw
+    with pytest.raises(InputError, match="unknown engine"):
+        Classifier(dmpnn_path, inherent="gromacs")
+    # overlapping particles: the engine's failure becomes the reason, not a traceback from LAMMPS
+    with pytest.raises(InputError, match="could not be minimised.*closer than 0.5"):
+        inherent_frames([small_frame(3, n=200)])
+
+
+def test_temperature_far_outside_training_warns_once(dmpnn_path, tmp_path):
+    side = float(np.sqrt(300 / 1.2))
+    frames = [(*random_mixture(300, side, s), side) for s in range(3)]
+    path = write_gsd(tmp_path / "hot.gsd", frames, temperatures=[1.0, 6.0, 7.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GlassClassifier(mda.Universe(path).atoms, model=dmpnn_path).run()
+    hot = [str(w.message) for w in caught if "temperature" in str(w.message)]
+    assert len(hot) == 1 and "frame 1: temperature 6" in hot[0] and "0.05 to 2" in hot[0]

@@ -39,6 +39,14 @@ class GlassClassifier(FrameAnalysis):
     tile_nodes : int
         Frames of more particles are classified in exact spatial tiles of
         about this many (bounded memory; see :mod:`mda_glassml.classify`).
+    inherent : {"lammps", "hoomd"}, optional
+        Classify each frame's inherent structure (FIRE-minimised with the
+        Kob–Andersen potential by this engine; 15–60 s per 4320-particle
+        frame): structure alone, without thermal vibration.
+
+    A trajectory that logs its temperature (GSD ``mda_glassml/temperature``
+    or HOOMD-blue's kinetic temperature) is checked against the model's
+    training temperatures: far outside them, a warning says so once.
 
     Attributes
     ----------
@@ -64,10 +72,13 @@ class GlassClassifier(FrameAnalysis):
 
     def __init__(self, atomgroup: Any, model: Any = None, a_type: Any = "A", b_type: Any = "B",
                  window: float | None = None, batch_size: int = 8, device: str = "cpu",
-                 tile_nodes: int = DEFAULT_TILE_NODES, **kwargs: Any):
+                 tile_nodes: int = DEFAULT_TILE_NODES, inherent: str | None = None, **kwargs: Any):
         super().__init__(atomgroup, a_type, b_type, **kwargs)
         self.classifier = Classifier(model or self._default_model, device=device, batch_size=batch_size,
-                                     tile_nodes=tile_nodes)
+                                     tile_nodes=tile_nodes, inherent=inherent)
+        from ..trajectory import logged_temperature  # noqa: PLC0415
+
+        self._temperature = logged_temperature(atomgroup.universe)
         self._check_kind()
         self.window = window
         first = self._frames()
@@ -93,6 +104,8 @@ class GlassClassifier(FrameAnalysis):
 
     def _single_frame(self):
         frame = self._frames()
+        if self._temperature is not None:
+            self.classifier.check_temperature(float(self._temperature[self._ts.frame]), f"frame {self._ts.frame}")
         if self.window is not None:
             m = self.classifier.window_map(frame, self.window)
             self.results.probability[self._frame_index] = m.probability

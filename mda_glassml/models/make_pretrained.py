@@ -39,13 +39,13 @@ from typing import Any
 
 import numpy as np
 
-from ..baselines import BASELINES, potential_energy
-from ..frames import Frame
+from ..baselines import BASELINES, baseline_values, potential_energy
+from ..frames import Frame, InputError
 from ..training.crossval import cnn_builder, dmpnn_builder
 from ..training.data import LabelledFrames, group_split
 from ..training.loop import TrainConfig, fit, predict_logits, scores
 
-__all__ = ["main", "HELDOUT_GSD", "HELDOUT_MANIFEST", "heldout_sets", "score_on_heldout", "baseline_scores",
+__all__ = ["main", "heldout_report", "HELDOUT_GSD", "HELDOUT_MANIFEST", "heldout_sets", "score_on_heldout", "baseline_scores",
            "is_energy_baseline", "heldout_trajectories"]
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
@@ -147,6 +147,57 @@ def heldout_trajectories(groups: Any, fraction: float = 0.25, seed: int = SEED) 
     return out
 
 
+def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, LabelledFrames] | None = None,
+                   tg: float | None = None, cooling: str | None = None) -> dict[str, Any]:
+    """Everything the card says about a model on held-out sets: scores, calibration, baselines, crossing.
+
+    ``sets`` maps a set name to labelled configurations (names ending in
+    ``_is`` are inherent structures). Per set: AUC, accuracy, Brier score
+    and expected calibration error of the model's (calibrated) P(glass),
+    and the AUC of each no-ML baseline (B–B edges, vibration, and on
+    inherent structures the IS energy; lower = glass in all three, fixed,
+    not fitted). With ``band`` (the records near Tg, same naming) the
+    crossing of P(glass) = 0.5 along temperature is measured per
+    trajectory of the cooling campaign named ``cooling`` and pooled, thermal
+    and inherent structures apart, beside ``tg``.
+    """
+    from ..classify import Classifier, crossing_temperature  # noqa: PLC0415
+    from ..training.calibration import calibration, sigmoid  # noqa: PLC0415
+
+    clf = Classifier(model)
+    out: dict[str, Any] = {"sets": {}}
+    probs: dict[str, np.ndarray] = {}
+    for name, data in sorted(sets.items()):
+        z = clf.logits(data.frames)
+        p = probs[name] = sigmoid(z / clf.temperature)
+        auc, acc = scores(data.labels, z)
+        cal = calibration(data.labels, p)
+        base = baseline_values(data.frames, [potential_energy(f) for f in data.frames]
+                               if name.endswith("_is") else None)
+        out["sets"][name] = {"n": len(data), "auc": auc, "accuracy": acc, "brier": cal.brier, "ece": cal.ece,
+                             "baselines": {b: scores(data.labels, -(v - np.median(v)))[0] for b, v in base.items()}}
+    if band is not None:
+        out["crossing"] = {"tg": tg}
+        for kind, suffix in (("thermal", ""), ("inherent", "_is")):
+            names = [n for n in sets if n.startswith("tg_") and n.endswith("_is") == bool(suffix)]
+            t = np.concatenate([sets[n].temperatures for n in names] + [band["tg_band" + suffix].temperatures])
+            g = np.concatenate([sets[n].groups for n in names] + [band["tg_band" + suffix].groups])
+            pb = sigmoid(clf.logits(band["tg_band" + suffix].frames) / clf.temperature)
+            p = np.concatenate([probs[n] for n in names] + [pb])
+            along = np.char.startswith(g.astype(str), f"{cooling}/")  # hold runs have one T: no curve
+            t, g, p = t[along], g[along], p[along]
+            pooled = crossing_temperature(t, p)
+            per_run = {str(run): crossing_temperature(t[g == run], p[g == run]) for run in np.unique(g)}
+            values = np.array([c.temperature for c in per_run.values()])
+            out["crossing"][kind] = {
+                "pooled": pooled.temperature, "width": pooled.width, "reason": pooled.reason,
+                "per_run_mean": float(np.nanmean(values)) if np.isfinite(values).any() else None,
+                "per_run_sd": float(np.nanstd(values, ddof=1)) if np.isfinite(values).sum() > 1 else None,
+                "n_runs": int(values.size), "n_not_crossing": int((~np.isfinite(values)).sum()),
+                "curve": {f"{x:.4f}": float(p[t == x].mean()) for x in sorted(np.unique(t), reverse=True)}}
+    return out
+
+
 def _write_heldout(sets: dict[str, LabelledFrames], folder: Path) -> None:
     import gsd.hoomd  # noqa: PLC0415
 
@@ -182,20 +233,181 @@ def _write_heldout(sets: dict[str, LabelledFrames], folder: Path) -> None:
             w.writerow({**r, "datasets": " ".join(r["datasets"])})
 
 
-def main(argv: list[str] | None = None) -> int:
-    from ..models.bundle import load_bundle, save_bundle  # noqa: PLC0415
-    from ..simulation.datasets import build_datasets  # noqa: PLC0415
+#: The recipe of the shipped models (card version 2): Tg-labelled thermal frames and their inherent structures.
+TG_SPECS: dict[str, dict[str, Any]] = {
+    "ka2d-dmpnn": {"model": "dmpnn", "epochs": 12,
+                   "params": {"k": 2, "window": 0.2, "hidden": 128, "depth": 3, "dropout": 0.0,
+                              "ffn_layers": 2, "batch_size": 25},
+                   "options": {"mode": "invariant", "n_rbf": 16, "readout": "mean", "windows_per_frame": 4}},
+    "ka2d-cnn": {"model": "cnn", "epochs": 30, "params": {"dropout": 0.2, "batch_size": 10},
+                 "options": {"variant": "compact", "image_size": 250}},
+}
+CARD_VERSION = 2
 
-    parser = argparse.ArgumentParser(prog="python -m mda_glassml.models.make_pretrained", description=__doc__)
-    parser.add_argument("--cooling", required=True, help="fast-rate cooling campaign (records: datasets preset)")
-    parser.add_argument("--liquids", required=True, help="equilibrium liquids at T = 0.547 (dataset 6)")
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mda_glassml.models.make_pretrained", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipe", choices=("tg", "paper"), default="tg",
+                        help="tg (default): every record labelled against the campaign's own Tg, thermal frames and "
+                             "their inherent structures together; paper: datasets 1-6's task (liquids vs the "
+                             "T = 0.05 glass, thermal frames only)")
+    parser.add_argument("--cooling", required=True, help="fast-rate cooling campaign (records on both sides of Tg)")
+    parser.add_argument("--liquids", action="append", default=[],
+                        help="equilibrium-liquid campaign (repeatable; tg: liquids above Tg + delta; paper: "
+                             "dataset 6's liquids, one)")
+    parser.add_argument("--delta", type=float, default=0.05, help="tg: half-width of the band around Tg left out")
+    parser.add_argument("--heldout-fraction", type=float, default=0.2,
+                        help="tg: fraction of each campaign's trajectories held out (default 0.2)")
     parser.add_argument("--out", default=str(_DATA), help="where models/ and heldout/ go (default: the package)")
     parser.add_argument("--models", default="ka2d-dmpnn,ka2d-cnn", help="which models to train")
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every model's epochs (tests)")
     parser.add_argument("--work", default=None, help="folder for manifests and checkpoints (default: temporary)")
     parser.add_argument("--sigmas", type=float, default=2.0, help="dataset 6 energy-match tolerance (standard errors)")
     parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    unknown = [m for m in args.models.split(",") if m not in (TG_SPECS if args.recipe == "tg" else SPECS)]
+    if unknown:
+        raise SystemExit(f"unknown model(s) {unknown}; choose from {sorted(TG_SPECS)}")
+    return _main_tg(args) if args.recipe == "tg" else _main_paper(args)
+
+
+def _campaign_names(folders: list[str]) -> list[str]:
+    return [Path(f).resolve().name for f in folders]
+
+
+def _main_tg(args: argparse.Namespace) -> int:
+    from ..models.bundle import load_bundle, save_bundle  # noqa: PLC0415
+    from ..simulation.datasets import build_datasets, build_tg_datasets  # noqa: PLC0415
+    from ..training.calibration import calibration, sigmoid  # noqa: PLC0415
+    from ..training.loop import TrainConfig  # noqa: PLC0415
+    from ..training.pipeline import train_model  # noqa: PLC0415
+
+    work = Path(args.work or tempfile.mkdtemp(prefix="mda_glassml_pretrained_"))
+    summary = build_tg_datasets(work / "tg", cooling=args.cooling, liquids=args.liquids, delta=args.delta)
+    tg_sets = {n: _load(work / "tg", n) for n in ("tg_thermal", "tg_thermal_is", "tg_band", "tg_band_is")}
+    # The hold-out first, from the trajectory names alone (stratified by campaign): nothing below looks at it.
+    keep_out = heldout_trajectories(np.concatenate([d.groups for d in tg_sets.values()]),
+                                    fraction=args.heldout_fraction)
+    held = {n: d.subset(np.flatnonzero(np.isin(d.groups, list(keep_out)))) for n, d in tg_sets.items()}
+    train_all = _concat([d.subset(np.flatnonzero(~np.isin(d.groups, list(keep_out))))
+                         for n, d in tg_sets.items() if not n.startswith("tg_band")])
+    # The paper's datasets 1-5 (and 6, with one --liquids at its temperature) of the held-out runs, for the card.
+    paper: dict[str, LabelledFrames] = {}
+    try:
+        built = build_datasets(work / "paper", cooling=args.cooling, datasets=[1, 2, 3, 4, 5])
+        paper = {n: _load(work / "paper", n) for n in built["datasets"]}
+        paper = {n: d.subset(np.flatnonzero(np.isin(d.groups, list(keep_out)))) for n, d in paper.items()}
+    except InputError as err:  # a campaign without the datasets' records: no paper scores, said in the card
+        paper_note = str(err)
+    else:
+        paper_note = None
+    sets = {"tg_thermal": held["tg_thermal"], "tg_is": held["tg_thermal_is"], **paper}
+    band = {"tg_band": held["tg_band"], "tg_band_is": held["tg_band_is"]}
+    out = Path(args.out)
+    _write_heldout({**sets, **band}, out / "heldout")  # frozen before any model exists
+    cooling_name, liquid_names = _campaign_names([args.cooling])[0], _campaign_names(args.liquids)
+    for name in args.models.split(","):
+        spec = TG_SPECS[name]
+        epochs = max(1, int(round(spec["epochs"] * args.epochs_scale)))
+        config = TrainConfig(epochs=epochs, seed=SEED, progress=not args.quiet)
+        card = train_model(train_all, work / name, model=spec["model"], params=spec["params"], config=config,
+                           source=f"tg-labelled records of {cooling_name}" + "".join(f", {n}" for n in liquid_names),
+                           **spec["options"])
+        bundle = load_bundle(work / name / "model.pt")
+        report = heldout_report(bundle, sets, band, tg=summary["tg"], cooling=cooling_name)
+        # reliability on every held-out labelled configuration, thermal and inherent together
+        pooled = _concat([held["tg_thermal"], held["tg_thermal_is"]])
+        from ..classify import Classifier  # noqa: PLC0415
+
+        clf = Classifier(bundle)
+        reliability = calibration(pooled.labels, sigmoid(clf.logits(pooled.frames) / clf.temperature))
+        card.update({
+            "card_version": CARD_VERSION,
+            "name": name,
+            "description": (
+                f"2D Kob-Andersen (65:35, density 1.2) glass vs liquid, labelled by the physics: a configuration "
+                f"recorded below Tg - {args.delta:g} = {summary['glass_below']:.3f} is a glass, above Tg + "
+                f"{args.delta:g} = {summary['liquid_above']:.3f} a liquid (Tg = {summary['tg']:.3f} from the IS "
+                "energies of the same fast-cooling campaign); trained on thermal frames and their inherent "
+                "structures together, so vibration alone does not decide."),
+            "labels": {k: summary[k] for k in ("tg", "tg_err", "delta", "glass_below", "liquid_above", "n_glass",
+                                               "n_liquid", "n_band", "per_temperature")},
+            "recipe": {
+                "commands": [
+                    f"mda-glassml simulate --out {cooling_name} --n-trajectories {summary['n_cooling_runs']} "
+                    f"--records {','.join(map(str, summary['cooling_records']))} --seed {summary['cooling']['campaign_seed']}",
+                    *[f"mda-glassml simulate --out {n} --n-trajectories {h['n_runs']} --hold-temperature "
+                      f"{h['hold_temperature']:g} --hold-steps {h['n_steps']} --hold-records {h['n_records']} "
+                      f"--melt-steps {h['melt_steps']} "
+                      f"--seed {h['campaign_seed']}" for n, h in zip(liquid_names, summary["liquids"])],
+                    "python -m mda_glassml.models.make_pretrained --recipe tg --cooling " + cooling_name
+                    + "".join(f" --liquids {n}" for n in liquid_names) + f" --delta {args.delta:g}"],
+                "seed": SEED, "heldout_fraction": args.heldout_fraction, "epochs": epochs,
+                "engine": summary["cooling"]["engine"], "n_particles": summary["cooling"]["n_particles"]},
+            "heldout_trajectories": sorted(keep_out),
+            "heldout": report,
+            "heldout_reliability": reliability.to_dict(),
+            "heldout_paper_datasets": paper_note or "datasets 1-5 of the held-out runs (sets dataset1...dataset5_is)",
+        })
+        models_dir = out / "models"
+        save_bundle(models_dir / f"{name}.pt", bundle.model, bundle.featurizer, card=card)
+        (models_dir / f"{name}.json").write_text(json.dumps(
+            {k: v for k, v in card.items() if k != "training"} | {"training": {
+                k: v for k, v in card["training"].items() if k != "history"}}, indent=2) + "\n")
+        _save_figure(reliability.figure(f"{name}: held-out trajectories (thermal + inherent)"),
+                     models_dir / f"{name}_reliability.png")
+        _save_figure(crossing_figure(report["crossing"], name), models_dir / f"{name}_crossing.png")
+        if not args.quiet:
+            cr = report["crossing"]
+            print(f"{name}: Tg {summary['tg']:.3f}; P(glass) = 0.5 at T = {cr['thermal']['pooled']:.3f} (thermal), "
+                  f"{cr['inherent']['pooled']:.3f} (inherent structures); held-out ECE {reliability.ece:.3f}")
+            for ds, sc in report["sets"].items():
+                base = ", ".join(f"{b} {v:.3f}" for b, v in sc["baselines"].items())
+                print(f"  held out {ds:14s} AUC {sc['auc']:.4f}  accuracy {sc['accuracy']:.3f}  ECE {sc['ece']:.3f}"
+                      f"  (n = {sc['n']}; baselines: {base})")
+    return 0
+
+
+def _save_figure(fig: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def crossing_figure(crossing: dict[str, Any], title: str) -> Any:
+    """Mean held-out P(glass) against temperature (thermal and inherent structures), with Tg and the crossings."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    fig = Figure(figsize=(5.2, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    for kind, color in (("thermal", "C3"), ("inherent", "C0")):
+        curve = crossing[kind]["curve"]
+        t = np.array([float(x) for x in curve])
+        ax.plot(t, list(curve.values()), "o-", ms=3, color=color, label=f"{kind} (crosses at "
+                f"{crossing[kind]['pooled']:.3f})")
+    if crossing.get("tg") is not None:
+        ax.axvline(crossing["tg"], color="k", ls="--", lw=1, label=f"Tg = {crossing['tg']:.3f} (IS energy)")
+    ax.axhline(0.5, color="0.6", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("temperature of the record")
+    ax.set_ylabel("mean P(glass), held-out runs")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title, fontsize="small")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def _main_paper(args: argparse.Namespace) -> int:
+    from ..models.bundle import load_bundle, save_bundle  # noqa: PLC0415
+    from ..simulation.datasets import build_datasets  # noqa: PLC0415
+
+    if len(args.liquids) != 1:
+        raise SystemExit("--recipe paper takes one --liquids campaign (dataset 6's liquids)")
+    args.liquids = args.liquids[0]
 
     work = Path(args.work or tempfile.mkdtemp(prefix="mda_glassml_pretrained_"))
     manifests = work / "datasets"

@@ -405,7 +405,9 @@ def build_tg_datasets(
         for k in hold.records:
             for inherent, suffix in ((False, ""), (True, "_is")):
                 rows["tg_thermal" + suffix] += _rows(hold, k, 0, inherent, out)
-        holds.append(_cooling_record(hold) | {"hold_temperature": hold.protocol.t_start})
+        holds.append(_cooling_record(hold) | {"hold_temperature": hold.protocol.t_start,
+                                              "n_runs": len(hold.complete_runs()), "n_records": hold.protocol.n_records,
+                                              "melt_steps": hold.protocol.melt_steps})
     labelled = rows["tg_thermal"]
     if not {0, 1} <= {r.label for r in labelled}:
         raise InputError(f"with Tg = {tg:.3f} and delta = {delta} the records of {cooling} give only one class: "
@@ -424,6 +426,7 @@ def build_tg_datasets(
         "n_glass": int(sum(r.label for r in labelled)), "n_liquid": int(sum(1 - r.label for r in labelled)),
         "n_band": len(rows["tg_band"]), "n_trajectories": len({r.trajectory for r in labelled}),
         "per_temperature": dict(sorted(per_t.items(), key=lambda kv: -float(kv[0]))),
+        "n_cooling_runs": len(cool.complete_runs()), "cooling_records": list(cool.records),
         "cooling": _cooling_record(cool), "liquids": holds,
     }
     _write_summary(out, "tg_datasets.json", summary)

