@@ -172,3 +172,49 @@ def test_tg_labels_bad_input(cooling, liquids, tmp_path):
         build_tg_datasets(tmp_path, cooling=folder, delta=-1)
     with pytest.raises(InputError, match="hold campaign"):
         build_tg_datasets(tmp_path, cooling=liquids)
+
+
+@pytest.fixture(scope="module")
+def small_cooling(cooling, tmp_path_factory):
+    """The quick campaign grown to six runs (records on both sides of its Tg), for the shipped models' recipe."""
+    import shutil
+
+    d = tmp_path_factory.mktemp("small") / "small_cooling"
+    shutil.copytree(cooling[0], d)
+    c = Campaign.open(d)
+    run_campaign(d, c.protocol, 6, records=c.records, campaign_seed=c.campaign_seed, progress=False)
+    return d
+
+
+def test_shipped_models_recipe_end_to_end(small_cooling, hot_liquids, tmp_path):
+    from mda_glassml.models.make_pretrained import heldout_sets, main
+    from mda_glassml.models.pretrained import load_model
+
+    out = tmp_path / "out"
+    assert main(["--cooling", str(small_cooling), "--liquids", str(hot_liquids), "--out", str(out), "--work",
+                 str(tmp_path / "work"), "--epochs-scale", "0.1", "--heldout-fraction", "0.34", "--split", "0.6,0.2,0.2", "--quiet"]) == 0
+    for name in ("ka2d-dmpnn", "ka2d-cnn"):
+        card = load_model(out / "models" / f"{name}.pt").card
+        side = json.loads((out / "models" / f"{name}.json").read_text())
+        assert card["card_version"] == side["card_version"] == 2
+        # no machine paths anywhere in the card: campaign names and commands only
+        text = json.dumps(card)
+        assert str(tmp_path) not in text and str(small_cooling) not in text
+        assert any(c.startswith(f"mda-glassml simulate --out {small_cooling.name} --n-trajectories 6")
+                   for c in card["recipe"]["commands"])
+        held = set(card["heldout_trajectories"])
+        assert len([g for g in held if g.startswith(small_cooling.name)]) == 2  # 0.34 of 6 runs, by campaign
+        # every held-out set: the model's scores, calibration and the three baselines beside them
+        sets = card["heldout"]["sets"]
+        assert {"tg_thermal", "tg_is", "dataset1", "dataset1_is"} <= set(sets)
+        assert set(sets["tg_is"]["baselines"]) == {"bb_edges", "vibration", "is_energy"}
+        assert all(0 <= s["ece"] <= 1 and 0 <= s["brier"] <= 1 for s in sets.values())
+        crossing = card["heldout"]["crossing"]
+        assert crossing["tg"] == card["labels"]["tg"] and crossing["thermal"]["n_runs"] == 2
+        assert (out / "models" / f"{name}_reliability.png").stat().st_size > 5000
+        assert (out / "models" / f"{name}_crossing.png").stat().st_size > 5000
+        assert "calibration" in card and card["labels"]["delta"] == 0.05
+    # the held-out configurations written beside the models are exactly the held-out runs'
+    written = heldout_sets(out / "heldout" / "ka2d_heldout.gsd", out / "heldout" / "ka2d_heldout.csv")
+    assert set(np.concatenate([d.groups for d in written.values()])) <= held
+    assert len(written["tg_thermal"]) == sets["tg_thermal"]["n"]

@@ -259,6 +259,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--delta", type=float, default=0.05, help="tg: half-width of the band around Tg left out")
     parser.add_argument("--heldout-fraction", type=float, default=0.2,
                         help="tg: fraction of each campaign's trajectories held out (default 0.2)")
+    parser.add_argument("--split", default="0.8,0.1,0.1",
+                        help="tg: train/validation/test fractions of the remaining trajectories (default 0.8,0.1,0.1)")
     parser.add_argument("--out", default=str(_DATA), help="where models/ and heldout/ go (default: the package)")
     parser.add_argument("--models", default="ka2d-dmpnn,ka2d-cnn", help="which models to train")
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every model's epochs (tests)")
@@ -276,6 +278,19 @@ def main(argv: list[str] | None = None) -> int:
     return _main_tg(args) if args.recipe == "tg" else _main_paper(args)
 
 
+def _pair_holds(data: LabelledFrames, cooling: str) -> LabelledFrames:
+    """``data`` with every hold run's group replaced by a cooling run's (the k-th hold run of each hold
+    campaign joins the k-th cooling run, cycling), so that no split part holds liquids only. Pairing
+    independent runs only adds a constraint (a pair lands in one part): it leaks nothing."""
+    groups = np.asarray(data.groups, dtype=str)
+    runs = sorted({g for g in groups if g.startswith(f"{cooling}/")})
+    mapping: dict[str, str] = {}
+    for campaign in sorted({g.rsplit("/", 1)[0] for g in groups} - {cooling}):
+        for k, g in enumerate(sorted({g for g in groups if g.startswith(f"{campaign}/")})):
+            mapping[g] = runs[k % len(runs)]
+    return LabelledFrames(data.frames, data.labels, [mapping.get(g, g) for g in groups], data.temperatures)
+
+
 def _campaign_names(folders: list[str]) -> list[str]:
     return [Path(f).resolve().name for f in folders]
 
@@ -287,6 +302,12 @@ def _main_tg(args: argparse.Namespace) -> int:
     from ..training.loop import TrainConfig  # noqa: PLC0415
     from ..training.pipeline import train_model  # noqa: PLC0415
 
+    try:
+        fractions = tuple(float(x) for x in args.split.split(","))
+    except ValueError:
+        raise SystemExit(f"--split takes three comma-separated fractions, got {args.split!r}") from None
+    if len(fractions) != 3:
+        raise SystemExit(f"--split takes three comma-separated fractions, got {args.split!r}")
     work = Path(args.work or tempfile.mkdtemp(prefix="mda_glassml_pretrained_"))
     summary = build_tg_datasets(work / "tg", cooling=args.cooling, liquids=args.liquids, delta=args.delta)
     tg_sets = {n: _load(work / "tg", n) for n in ("tg_thermal", "tg_thermal_is", "tg_band", "tg_band_is")}
@@ -294,8 +315,9 @@ def _main_tg(args: argparse.Namespace) -> int:
     keep_out = heldout_trajectories(np.concatenate([d.groups for d in tg_sets.values()]),
                                     fraction=args.heldout_fraction)
     held = {n: d.subset(np.flatnonzero(np.isin(d.groups, list(keep_out)))) for n, d in tg_sets.items()}
-    train_all = _concat([d.subset(np.flatnonzero(~np.isin(d.groups, list(keep_out))))
-                         for n, d in tg_sets.items() if not n.startswith("tg_band")])
+    train_all = _pair_holds(_concat([d.subset(np.flatnonzero(~np.isin(d.groups, list(keep_out))))
+                                     for n, d in tg_sets.items() if not n.startswith("tg_band")]),
+                            Path(args.cooling).resolve().name)
     # The paper's datasets 1-5 (and 6, with one --liquids at its temperature) of the held-out runs, for the card.
     paper: dict[str, LabelledFrames] = {}
     try:
@@ -316,6 +338,7 @@ def _main_tg(args: argparse.Namespace) -> int:
         epochs = max(1, int(round(spec["epochs"] * args.epochs_scale)))
         config = TrainConfig(epochs=epochs, seed=SEED, progress=not args.quiet)
         card = train_model(train_all, work / name, model=spec["model"], params=spec["params"], config=config,
+                           fractions=fractions,
                            source=f"tg-labelled records of {cooling_name}" + "".join(f", {n}" for n in liquid_names),
                            **spec["options"])
         bundle = load_bundle(work / name / "model.pt")
