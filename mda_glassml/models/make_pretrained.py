@@ -1,30 +1,43 @@
-"""Make the shipped models and the held-out set from two campaigns, with fixed seeds.
+"""Make the shipped models and their held-out set from campaigns, with fixed seeds.
 
-Usage (after the two campaigns of ``docs/pretrained.rst``)::
+Two recipes (``--recipe``):
 
-    python -m mda_glassml.models.make_pretrained --cooling fast4320 --liquids liquids4320 [--out DIR]
+``tg`` (the default; card version 2)::
 
-1. builds datasets 1-6 and their inherent-structure twins
-   (:func:`mda_glassml.simulation.datasets.build_datasets`);
-2. holds out a fixed 25 % of the trajectories of each campaign (grouped and
-   stratified by campaign, seed 2026; :func:`heldout_trajectories`), drawn
-   from the trajectory names before anything is trained and written out
-   first: nothing of them is used for training, model selection or any
-   choice of the recipe (balance, epochs, hyperparameters);
-3. trains on the rest, split 85/15 by trajectory into train/validation, on
-   datasets 1-6 together (every liquid against the T = 0.05 glass of its
-   trajectory, so the classes are balanced):
+    python -m mda_glassml.models.make_pretrained --cooling cool4320 --liquids liquid_0.60 [--delta 0.05] [--out DIR]
 
-   - ``ka2d-dmpnn``: invariant D-MPNN (k = 2, RBF distances, hidden 300,
-     depth 3, mean readout so that whole frames are as in training) on random
-     windows of side 12;
-   - ``ka2d-cnn``: the compact CNN on 250 × 250 images of whole frames;
-4. scores each model on the held-out trajectories of every dataset (whole
-   frames, as :class:`~mda_glassml.classify.Classifier` sees them), writes
-   the bundles and their cards (JSON) into ``mda_glassml/data/models/`` and
-   the held-out configurations into ``mda_glassml/data/heldout/`` (a GSD and a
-   manifest naming each configuration's datasets), so that a test can check
-   that the shipped models still reach the recorded AUCs.
+1. labels every record of the cooling campaign by the physics
+   (:func:`~mda_glassml.simulation.datasets.build_tg_datasets`: glass below
+   ``Tg - delta``, liquid above ``Tg + delta``, Tg from the campaign's own IS
+   energies; hold campaigns join as liquids);
+2. holds out ``--heldout-fraction`` (0.2) of each campaign's trajectories,
+   drawn from the names before anything is trained and written out first
+   (:func:`heldout_trajectories`): nothing of them is used for training, model
+   selection or any choice of the recipe;
+3. trains on the rest — thermal frames *and* their inherent structures, the
+   rarer class repeated to balance, hold runs paired with cooling runs for the
+   grouped split — with :func:`~mda_glassml.training.pipeline.train_model`
+   (temperature scaling fitted on validation);
+4. reports on the held-out runs (:func:`heldout_report`): AUC, accuracy, Brier
+   score and ECE of every set (Tg-labelled thermal and inherent, datasets 1-5
+   and their inherent structures), each beside the three no-ML baselines, and
+   where P(glass) crosses 0.5 along each held-out cooling run against Tg;
+   writes bundles, cards (no machine paths: campaign names, commands, seeds),
+   a reliability diagram and a crossing plot per model.
+
+``paper`` (card version 1, the models shipped until the tg ones replace them)::
+
+    python -m mda_glassml.models.make_pretrained --recipe paper --cooling fast4320 --liquids liquids4320
+
+builds datasets 1-6, holds out 25 % of each campaign's trajectories, and
+trains on every liquid of datasets 1-6 against the T = 0.05 glass of its
+trajectory (thermal frames only): ``ka2d-dmpnn`` (invariant D-MPNN, k = 2,
+hidden 300, depth 3, mean readout, windows of side 12) and ``ka2d-cnn`` (the
+compact CNN on 250 x 250 images of whole frames). Both recipes write the
+bundles into ``mda_glassml/data/models/`` and the held-out configurations into
+``mda_glassml/data/heldout/`` (a GSD and a manifest naming each configuration's
+sets) unless ``--out`` says otherwise, so that a test can check that the
+shipped models still reach the recorded scores.
 """
 
 from __future__ import annotations
@@ -53,6 +66,7 @@ HELDOUT_GSD = _DATA / "heldout" / "ka2d_heldout.gsd"
 HELDOUT_MANIFEST = _DATA / "heldout" / "ka2d_heldout.csv"
 SEED = 2026
 
+#: The paper recipe (card version 1): every liquid of datasets 1-6 against the T = 0.05 glass, thermal only.
 SPECS: dict[str, dict[str, Any]] = {
     "ka2d-dmpnn": {"builder": "dmpnn", "epochs": 20,
                    "params": {"k": 2, "window": 0.2, "hidden": 300, "depth": 3, "dropout": 0.0,
@@ -233,7 +247,8 @@ def _write_heldout(sets: dict[str, LabelledFrames], folder: Path) -> None:
             w.writerow({**r, "datasets": " ".join(r["datasets"])})
 
 
-#: The recipe of the shipped models (card version 2): Tg-labelled thermal frames and their inherent structures.
+#: The tg recipe (card version 2): Tg-labelled thermal frames and their inherent structures together. The
+#: models shipped today were made by the paper recipe (SPECS, card version 1); see docs/pretrained.rst.
 TG_SPECS: dict[str, dict[str, Any]] = {
     "ka2d-dmpnn": {"model": "dmpnn", "epochs": 12,
                    # k = 6: the first shell, so that a node sees the pair distances its local energy depends on

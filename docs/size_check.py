@@ -1,0 +1,67 @@
+"""P(glass) of the shipped (or any) models on campaigns of other sizes: the size check of docs/pretrained.rst.
+
+Usage::
+
+    python docs/size_check.py CAMPAIGN [CAMPAIGN ...] [--models ka2d-dmpnn,ka2d-cnn] [--json OUT]
+
+For every campaign (any engine, any N) and every kept record: the mean
+P(glass) over its runs, of the thermal frames and of their inherent
+structures, and per model the AUC of the liquids (T above ``--liquid-above``)
+against the T = 0.05 glasses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import gsd.hoomd
+import numpy as np
+
+from mda_glassml.classify import Classifier
+from mda_glassml.frames import Frame
+from mda_glassml.simulation.campaign import Campaign
+from mda_glassml.training.loop import scores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("campaigns", nargs="+")
+    parser.add_argument("--models", default="ka2d-dmpnn,ka2d-cnn")
+    parser.add_argument("--liquid-above", type=float, default=0.5)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+    out = {}
+    for folder in args.campaigns:
+        c = Campaign.open(folder)
+        temps = c.protocol.record_temperatures()[list(c.records)]
+        frames = {False: [], True: []}
+        for i in c.complete_runs():
+            for inherent, path in ((False, c.paths(i)[0]), (True, c.paths(i)[1])):
+                with gsd.hoomd.open(path) as traj:
+                    frames[inherent].append([Frame.from_gsd(f, frame=k) for k, f in enumerate(traj)])
+        entry = {"n_particles": c.protocol.n_particles, "n_runs": len(frames[False]), "engine": c.engine,
+                 "temperatures": temps.tolist(), "models": {}}
+        for name in args.models.split(","):
+            clf = Classifier(name)
+            res = {}
+            for inherent in (False, True):
+                p = np.array([clf.probabilities(run) for run in frames[inherent]])  # runs x records
+                liquid, glass = temps > args.liquid_above, np.isclose(temps, 0.05)
+                y = np.r_[np.zeros(p[:, liquid].size), np.ones(p[:, glass].size)]
+                z = np.r_[p[:, liquid].ravel(), p[:, glass].ravel()]
+                auc, _ = scores(y, np.log(np.clip(z, 1e-300, 1)) - np.log(np.clip(1 - z, 1e-300, 1)))
+                res["inherent" if inherent else "thermal"] = {"mean_p": p.mean(axis=0).tolist(), "auc": auc}
+            entry["models"][name] = res
+            print(f"{c.folder.name} (N = {c.protocol.n_particles}, {entry['n_runs']} runs) {name}:")
+            for kind, r in res.items():
+                row = "  ".join(f"{t:.3f}:{q:.3f}" for t, q in zip(temps, r["mean_p"]))
+                print(f"  {kind:9s} AUC {r['auc']:.3f}   T:P(glass)  {row}")
+        out[c.folder.name] = entry
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
