@@ -157,8 +157,9 @@ class Classifier:
         self.train_density = data.get("density")
         self.train_box_side = data.get("box_side")
         self.train_window = training_window(self.card)
-        # Temperature scaling fitted on validation data at training (training/calibration.py); 1 if none.
-        self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
+        # Calibration fitted on validation data at training (training/calibration.py): P = sigmoid(z / T + b).
+        cal = self.card.get("calibration", {})
+        self.temperature, self.bias = float(cal.get("temperature", 1.0)), float(cal.get("bias", 0.0))
         self._warned: set[str] = set()
 
     @property
@@ -282,11 +283,12 @@ class Classifier:
         return np.array([z[a:b].mean() for a, b in zip(bounds[:-1], bounds[1:])])
 
     def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
-        """P(glass) per frame (calibrated by the model's temperature, if its card has one)."""
-        return self._probability(self.logits(frames))
+        """P(glass) per frame (calibrated as the model's card says, if it has a calibration)."""
+        return self.calibrated(self.logits(frames))
 
-    def _probability(self, logits: np.ndarray) -> np.ndarray:
-        return sigmoid(np.asarray(logits) / self.temperature)
+    def calibrated(self, logits: Any) -> np.ndarray:
+        """P(glass) of raw logits: ``sigmoid(logit / temperature + bias)`` from the card (1 and 0 if none)."""
+        return sigmoid(np.asarray(logits, dtype=np.float64) / self.temperature + self.bias)
 
     def _collate(self, frames: Sequence[Frame]) -> Any:
         if self.kind == "cnn":
@@ -338,7 +340,7 @@ class Classifier:
             with torch.inference_mode():
                 logit = self.model(self._collate([w for _, w, _ in batch])).double().cpu().numpy()
             for (k, _, members), z in zip(batch, logit):
-                p[k] = self._probability(z)
+                p[k] = self.calibrated(z)
                 total[members] += p[k]
                 count[members] += 1
             batch.clear()

@@ -383,7 +383,8 @@ def _train(args) -> None:
 
         cal = card["calibration"]
         _save_figure(Calibration(**cal["test_reliability"]).figure(
-            f"test split, temperature {cal['temperature']:.3g} (fitted on validation)"),
+            f"test split, temperature {cal['temperature']:.3g}, bias {cal.get('bias', 0.0):.3g} "
+            f"(fitted on {cal.get('fitted_on', 'validation')})"),
             str(Path(args.out) / "reliability.png"))
     if not args.quiet:
         sc = card["scores"]
@@ -392,8 +393,9 @@ def _train(args) -> None:
               f"({sc['test_samples']} held-out samples)")
         if "calibration" in card:
             cal = card["calibration"]
-            print(f"calibration: temperature {cal['temperature']:.3g} fitted on validation"
-                  f"{' (at its bound: the validation split is too easy or too small)' if cal['fit']['at_bound'] else ''}; "
+            print(f"calibration: temperature {cal['temperature']:.3g}, bias {cal.get('bias', 0.0):.3g} fitted on "
+                  f"{cal.get('fitted_on', 'validation')}"
+                  f"{' (at its bound: the validation split is too easy or too small)' if cal['fit'].get('at_bound') else ''}; "
                   f"test ECE {cal['test_before']['ece']:.3f} -> {cal['test_after']['ece']:.3f}, Brier "
                   f"{cal['test_before']['brier']:.3f} -> {cal['test_after']['brier']:.3f}")
         print(f"wrote {Path(args.out) / 'model.pt'}, card.json and {plot}", file=sys.stderr)

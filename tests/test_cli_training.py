@@ -24,9 +24,10 @@ def test_train_writes_bundle_card_and_plot_and_resumes(ka_dataset1, tmp_path, ca
     bundle = load_bundle(out / "model.pt")
     assert bundle.card == card and bundle.featurizer.k == 2
     assert (out / "training.png").stat().st_size > 1000
-    # P(glass) calibrated by a temperature fitted on validation; the classifier applies it
+    # P(glass) calibrated on the whole validation frames (a mean-readout window model is applied to
+    # whole frames): Platt scaling, a temperature and a bias; the classifier applies both
     cal = card["calibration"]
-    assert cal["fitted_on"] == "validation" and 0.1 <= cal["temperature"] <= 10
+    assert cal["fitted_on"] == "validation frames" and cal["temperature"] > 0 and np.isfinite(cal["bias"])
     assert cal["fit"]["log_loss_after"] <= cal["fit"]["log_loss_before"] + 1e-12
     assert 0 <= cal["test_after"]["ece"] <= 1 and (out / "reliability.png").stat().st_size > 1000
     from mda_glassml.classify import Classifier
@@ -34,8 +35,8 @@ def test_train_writes_bundle_card_and_plot_and_resumes(ka_dataset1, tmp_path, ca
 
     frames = LabelledFrames.from_manifest(ka_dataset1).frames[:3]
     clf = Classifier(out / "model.pt")
-    np.testing.assert_allclose(clf.probabilities(frames), 1 / (1 + np.exp(-clf.logits(frames) / cal["temperature"])),
-                               rtol=1e-9)
+    np.testing.assert_allclose(clf.probabilities(frames),
+                               1 / (1 + np.exp(-clf.logits(frames) / cal["temperature"] - cal["bias"])), rtol=1e-9)
     # Same command again: resumes from the finished checkpoint, same result.
     assert main(["train", "--manifest", str(ka_dataset1), "--out", str(out), "--epochs", "2",
                  "--windows-per-frame", "4", *TINY]) == 0

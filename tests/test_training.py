@@ -263,3 +263,18 @@ def test_calibration_measures_and_temperature_scaling_recovers_a_planted_overcon
     with pytest.raises(InputError, match=r"\[0, 1\]"):
         calibration([0, 1], [0.2, 1.3])
     bad.figure()
+
+
+def test_platt_scaling_moves_the_threshold_and_refuses_a_backwards_model():
+    from mda_glassml.training.calibration import calibration, fit_platt, sigmoid
+
+    rng = np.random.default_rng(4)
+    z = rng.normal(0, 2, 20_000)
+    y = (rng.random(z.size) < sigmoid(z)).astype(int)
+    # a model whose logits run 2x too large and 3 too high (what a window-trained model does on whole frames)
+    fit = fit_platt(y[:10_000], 2 * z[:10_000] + 3)
+    assert fit.temperature == pytest.approx(2.0, rel=0.05) and fit.bias == pytest.approx(-1.5, abs=0.1)
+    after = calibration(y[10_000:], sigmoid((2 * z[10_000:] + 3) / fit.temperature + fit.bias))
+    assert after.ece < 0.02 < calibration(y[10_000:], sigmoid(2 * z[10_000:] + 3)).ece
+    with pytest.raises(InputError, match="backwards"):
+        fit_platt(y, -z)

@@ -176,14 +176,14 @@ def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, 
     and inherent structures apart, beside ``tg``.
     """
     from ..classify import Classifier, crossing_temperature  # noqa: PLC0415
-    from ..training.calibration import calibration, sigmoid  # noqa: PLC0415
+    from ..training.calibration import calibration  # noqa: PLC0415
 
     clf = Classifier(model)
     out: dict[str, Any] = {"sets": {}}
     probs: dict[str, np.ndarray] = {}
     for name, data in sorted(sets.items()):
         z = clf.logits(data.frames)
-        p = probs[name] = sigmoid(z / clf.temperature)
+        p = probs[name] = clf.calibrated(z)
         auc, acc = scores(data.labels, z)
         cal = calibration(data.labels, p)
         base = baseline_values(data.frames, [potential_energy(f) for f in data.frames]
@@ -196,7 +196,7 @@ def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, 
             names = [n for n in sets if n.startswith("tg_") and n.endswith("_is") == bool(suffix)]
             t = np.concatenate([sets[n].temperatures for n in names] + [band["tg_band" + suffix].temperatures])
             g = np.concatenate([sets[n].groups for n in names] + [band["tg_band" + suffix].groups])
-            pb = sigmoid(clf.logits(band["tg_band" + suffix].frames) / clf.temperature)
+            pb = clf.calibrated(clf.logits(band["tg_band" + suffix].frames))
             p = np.concatenate([probs[n] for n in names] + [pb])
             along = np.char.startswith(g.astype(str), f"{cooling}/")  # hold runs have one T: no curve
             t, g, p = t[along], g[along], p[along]
@@ -330,7 +330,7 @@ def _campaign_names(folders: list[str]) -> list[str]:
 def _main_tg(args: argparse.Namespace) -> int:
     from ..models.bundle import load_bundle, save_bundle  # noqa: PLC0415
     from ..simulation.datasets import build_datasets, build_tg_datasets  # noqa: PLC0415
-    from ..training.calibration import calibration, sigmoid  # noqa: PLC0415
+    from ..training.calibration import calibration  # noqa: PLC0415
     from ..training.loop import TrainConfig  # noqa: PLC0415
     from ..training.pipeline import train_model  # noqa: PLC0415
 
@@ -380,7 +380,7 @@ def _main_tg(args: argparse.Namespace) -> int:
         from ..classify import Classifier  # noqa: PLC0415
 
         clf = Classifier(bundle)
-        reliability = calibration(pooled.labels, sigmoid(clf.logits(pooled.frames) / clf.temperature))
+        reliability = calibration(pooled.labels, clf.calibrated(clf.logits(pooled.frames)))
         card.update({
             "card_version": CARD_VERSION,
             "name": name,

@@ -9,6 +9,10 @@ error, ECE = Σ_b (n_b / n) · abs(fraction of glasses in b − mean P in b).
 :func:`fit_temperature` fits the one-parameter temperature scaling of Guo
 et al. (2017), ``P = sigmoid(logit / T)``, by maximum likelihood on
 validation data (never on a test set): it changes no ranking, hence no AUC.
+:func:`fit_platt` adds a bias, ``P = sigmoid(logit / T + b)`` (Platt
+scaling, scikit-learn's logistic regression on the logit): it moves where
+P(glass) = 0.5 falls, which a model applied to inputs larger than it trained
+on (whole frames for a window-trained D-MPNN) needs.
 
 Examples
 --------
@@ -36,7 +40,7 @@ from ..frames import InputError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["Calibration", "TemperatureFit", "calibration", "fit_temperature", "sigmoid"]
+__all__ = ["Calibration", "PlattFit", "TemperatureFit", "calibration", "fit_platt", "fit_temperature", "sigmoid"]
 
 #: Temperatures searched (a validation set a model separates perfectly drives T to the lower bound).
 T_BOUNDS = (0.1, 10.0)
@@ -153,3 +157,41 @@ def fit_temperature(labels: Any, logits: Any) -> TemperatureFit:
     s = float(res.x)
     at_bound = bool(min(s - lo, hi - s) < 1e-3)
     return TemperatureFit(float(np.exp(s)), _log_loss(y, z), _log_loss(y, z / np.exp(s)), int(y.size), at_bound)
+
+
+@dataclass
+class PlattFit:
+    """Platt scaling ``P = sigmoid(logit / temperature + bias)`` and the validation log-loss before and after."""
+
+    temperature: float
+    bias: float
+    log_loss_before: float
+    log_loss_after: float
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def fit_platt(labels: Any, logits: Any) -> PlattFit:
+    """Platt scaling fitted by maximum likelihood (scikit-learn, unpenalised) on validation logits.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> z = rng.normal(0, 2, 4000)
+    >>> y = (rng.random(4000) < 1 / (1 + np.exp(-z))).astype(int)
+    >>> fit = fit_platt(y, 2 * z + 3)                    # too confident and shifted towards glass
+    >>> abs(fit.temperature - 2) < 0.1, abs(fit.bias + 1.5) < 0.15
+    (True, True)
+    """
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+
+    y, z = _check(labels, logits, "logits")
+    if len(np.unique(y)) < 2:
+        raise InputError("Platt scaling needs both classes in the validation data.")
+    lr = LogisticRegression(C=np.inf, max_iter=1000).fit(z.reshape(-1, 1), y)  # C = inf: unpenalised
+    a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    if not a > 0:
+        raise InputError(f"Platt scaling found a slope {a:.3g} <= 0 on the validation data: the model ranks the "
+                         "classes backwards (or not at all) there, so no calibration can help; retrain it.")
+    return PlattFit(1.0 / a, b, _log_loss(y, z), _log_loss(y, a * z + b), int(y.size))

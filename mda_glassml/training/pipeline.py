@@ -44,15 +44,33 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 
 
 def _calibration(net: Any, task: Any, batch_size: int, device: str, test_labels: np.ndarray,
-                 test_logits: np.ndarray) -> dict[str, Any]:
-    """Temperature fitted on the validation samples; the test samples' calibration before and after."""
-    from .calibration import calibration, fit_temperature, sigmoid  # noqa: PLC0415
+                 test_logits: np.ndarray, frames: tuple[LabelledFrames, LabelledFrames] | None = None
+                 ) -> dict[str, Any]:
+    """The calibration fitted on validation data; the test split's calibration before and after.
 
-    val = task.val_samples()
-    fit = fit_temperature(task.labels(val), predict_logits(net, val, task.collate, batch_size, device))
+    Without ``frames``: temperature scaling on the validation samples the
+    model trained on. With ``frames`` = (validation, test): Platt scaling
+    (temperature and bias) on the whole validation configurations, scored on
+    the whole test configurations — what a classifier applies the model to
+    when that differs from the training samples (a window-trained, mean-readout
+    D-MPNN on whole frames: measured, its P(glass) = 0.5 moved from T = 0.33
+    on windows to T = 0.55 on whole 1080-particle frames).
+    """
+    from .calibration import calibration, fit_platt, fit_temperature, sigmoid  # noqa: PLC0415
+
+    if frames is None:
+        val = task.val_samples()
+        fit = fit_temperature(task.labels(val), predict_logits(net, val, task.collate, batch_size, device))
+        bias, on = 0.0, "validation"
+    else:
+        val_frames, test_frames = (task.frame_samples(f) for f in frames)
+        fit = fit_platt(task.labels(val_frames), predict_logits(net, val_frames, task.collate, batch_size, device))
+        test_labels = task.labels(test_frames)
+        test_logits = predict_logits(net, test_frames, task.collate, batch_size, device)
+        bias, on = fit.bias, "validation frames"
     before = calibration(test_labels, sigmoid(test_logits))
-    after = calibration(test_labels, sigmoid(test_logits / fit.temperature))
-    return {"temperature": fit.temperature, "fitted_on": "validation", "fit": fit.to_dict(),
+    after = calibration(test_labels, sigmoid(test_logits / fit.temperature + bias))
+    return {"temperature": fit.temperature, "bias": bias, "fitted_on": on, "fit": fit.to_dict(),
             "test_before": {"brier": before.brier, "ece": before.ece},
             "test_after": {"brier": after.brier, "ece": after.ece}, "test_reliability": after.to_dict()}
 
@@ -60,7 +78,8 @@ def _calibration(net: Any, task: Any, batch_size: int, device: str, test_labels:
 def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpnn",
                 params: dict[str, Any] | None = None, config: TrainConfig | None = None,
                 fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), resume: bool = True,
-                source: str | None = None, calibrate: bool = True, **options: Any) -> dict[str, Any]:
+                source: str | None = None, calibrate: bool = True, calibrate_on: str = "auto",
+                **options: Any) -> dict[str, Any]:
     """Train one model on ``data``; returns the model card (also written to ``out/card.json``).
 
     Parameters
@@ -86,6 +105,12 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
         ``calibration`` section holds it with the test split's Brier score and
         ECE before and after, and :class:`~mda_glassml.classify.Classifier`
         applies it to every probability (no ranking, hence no AUC, changes).
+    calibrate_on : {"auto", "samples", "frames"}
+        ``"samples"``: temperature scaling on the validation samples the model
+        trained on; ``"frames"``: Platt scaling (temperature and bias) on the
+        whole validation configurations, which is what the classifier applies
+        the model to; ``"auto"``: frames, except for a D-MPNN with a summed
+        readout trained on windows (the classifier applies that one to windows).
     **options
         Passed to the builder (D-MPNN: ``mode="paper"``, ``n_rbf=16``,
         ``windows_per_frame=4``, ``readout="sum"`` — the default is
@@ -123,7 +148,12 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
                    "test_auc": test_auc, "test_accuracy": test_acc, "test_samples": len(samples)},
     }
     if calibrate:
-        card["calibration"] = _calibration(net, task, batch_size, config.device, task.labels(samples), test_logits)
+        if calibrate_on not in ("auto", "samples", "frames"):
+            raise InputError(f"calibrate_on must be 'auto', 'samples' or 'frames', got {calibrate_on!r}.")
+        on_windows = task.input.get("window") is not None and getattr(net.config, "readout", "mean") == "sum"
+        whole = calibrate_on == "frames" or (calibrate_on == "auto" and not on_windows)
+        card["calibration"] = _calibration(net, task, batch_size, config.device, task.labels(samples), test_logits,
+                                           frames=(val, test) if whole else None)
     from ..models.bundle import save_bundle  # noqa: PLC0415
 
     save_bundle(out / "model.pt", net, task.featurizer, card=card)

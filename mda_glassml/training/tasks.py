@@ -86,6 +86,10 @@ class GraphTask:
         """Fixed evaluation samples of ``data``: windows drawn from ``seed`` alone."""
         return self._graphs(*evaluation_windows(data.frames, data.labels, self.window, seed, self.windows_per_frame))
 
+    def frame_samples(self, data: LabelledFrames) -> list[Any]:
+        """Whole configurations, as :class:`~mda_glassml.classify.Classifier` applies the model to them."""
+        return self._graphs(data.frames, data.labels)
+
     def labels(self, samples: Sequence[Any]) -> np.ndarray:
         return np.array([float(s.y) for s in samples])
 
@@ -156,6 +160,10 @@ class ImageTask:
 
     def samples(self, data: LabelledFrames, seed: int) -> list[tuple[np.ndarray, float]]:
         return [(im, float(y)) for im, y in zip(self.render(data), data.labels)]
+
+    def frame_samples(self, data: LabelledFrames) -> list[tuple[np.ndarray, float]]:
+        """Whole configurations, as :class:`~mda_glassml.classify.Classifier` applies the model to them."""
+        return self.samples(data, 0)
 
     def labels(self, samples: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
         return np.array([y for _, y in samples])
