@@ -184,7 +184,8 @@ def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, 
     for name, data in sorted(sets.items()):
         z = clf.logits(data.frames)
         p = probs[name] = clf.calibrated(z)
-        auc, acc = scores(data.labels, z)
+        auc, _ = scores(data.labels, z)
+        acc = float(np.mean((p >= 0.5) == (data.labels == 1)))  # at calibrated P(glass) = 0.5, as classify says
         cal = calibration(data.labels, p)
         base = baseline_values(data.frames, [potential_energy(f) for f in data.frames]
                                if name.endswith("_is") else None)
