@@ -37,6 +37,16 @@ def test_shipped_model_reaches_its_recorded_auc(name, sets):
     side = json.loads(available_models()[name].with_suffix(".json").read_text())
     assert side["heldout"] == recorded and side["hyperparameters"] == card["hyperparameters"]
     assert "not a clean" in side["heldout_note"].lower()
+    # no machine paths: campaign names and the commands that remake them
+    def strings(x):
+        if isinstance(x, dict):
+            return [s for v in x.values() for s in strings(v)]
+        if isinstance(x, list):
+            return [s for v in x for s in strings(v)]
+        return [x] if isinstance(x, str) else []
+
+    assert not [v for v in strings(card) + strings(side) if v.startswith("/")]
+    assert any(c.startswith("mda-glassml simulate --out fast4320") for c in side["data"]["commands"])
 
 
 def test_is_energy_baseline_beside_the_bb_count(sets):
