@@ -395,7 +395,8 @@ def _train(args) -> None:
             cal = card["calibration"]
             print(f"calibration: temperature {cal['temperature']:.3g}, bias {cal.get('bias', 0.0):.3g} fitted on "
                   f"{cal.get('fitted_on', 'validation')}"
-                  f"{' (at its bound: the validation split is too easy or too small)' if cal['fit'].get('at_bound') else ''}; "
+                  f"{' (at its bound: the validation split is too easy or too small)' if cal['fit'].get('at_bound') else ''}"
+                  f"{' (failed: ' + cal['fit']['failed'] + ')' if 'failed' in cal['fit'] else ''}; "
                   f"test ECE {cal['test_before']['ece']:.3f} -> {cal['test_after']['ece']:.3f}, Brier "
                   f"{cal['test_before']['brier']:.3f} -> {cal['test_after']['brier']:.3f}")
         print(f"wrote {Path(args.out) / 'model.pt'}, card.json and {plot}", file=sys.stderr)

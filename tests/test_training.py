@@ -278,3 +278,28 @@ def test_platt_scaling_moves_the_threshold_and_refuses_a_backwards_model():
     assert after.ece < 0.02 < calibration(y[10_000:], sigmoid(2 * z[10_000:] + 3)).ece
     with pytest.raises(InputError, match="backwards"):
         fit_platt(y, -z)
+
+
+def test_a_model_that_ranks_nothing_is_left_uncalibrated_with_the_reason():
+    # The reproduction's smoke preset trains for one epoch: its model can give one logit for every frame.
+    from mda_glassml.training.pipeline import _calibration
+
+    class Constant(torch.nn.Module):
+        def forward(self, batch):
+            return torch.zeros(len(batch))
+
+    class Task:
+        def frame_samples(self, data):
+            return list(zip(range(len(data)), data))
+
+        def labels(self, samples):
+            return np.array([y for _, y in samples], dtype=float)
+
+        def collate(self, samples):
+            return torch.zeros(len(samples))
+
+    split = ([0, 1, 0, 1], [1, 0, 1, 0])
+    with pytest.warns(UserWarning, match="left uncalibrated"):
+        cal = _calibration(Constant(), Task(), 2, "cpu", None, None, frames=split)
+    assert cal["temperature"] == 1.0 and cal["bias"] == 0.0 and "backwards" in cal["fit"]["failed"]
+    assert cal["test_after"] == cal["test_before"]

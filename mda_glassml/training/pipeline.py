@@ -54,23 +54,33 @@ def _calibration(net: Any, task: Any, batch_size: int, device: str, test_labels:
     the whole test configurations — what a classifier applies the model to
     when that differs from the training samples (a window-trained, mean-readout
     D-MPNN on whole frames: measured, its P(glass) = 0.5 moved from T = 0.33
-    on windows to T = 0.55 on whole 1080-particle frames).
+    on windows to T = 0.55 on whole 1080-particle frames). A model that does
+    not rank the validation frames at all is left uncalibrated, with a warning
+    and the reason in ``fit["failed"]``.
     """
     from .calibration import calibration, fit_platt, fit_temperature, sigmoid  # noqa: PLC0415
 
+    temperature, bias, on = 1.0, 0.0, None
     if frames is None:
         val = task.val_samples()
-        fit = fit_temperature(task.labels(val), predict_logits(net, val, task.collate, batch_size, device))
-        bias, on = 0.0, "validation"
+        fit = fit_temperature(task.labels(val), predict_logits(net, val, task.collate, batch_size, device)).to_dict()
+        temperature, on = fit["temperature"], "validation"
     else:
         val_frames, test_frames = (task.frame_samples(f) for f in frames)
-        fit = fit_platt(task.labels(val_frames), predict_logits(net, val_frames, task.collate, batch_size, device))
         test_labels = task.labels(test_frames)
         test_logits = predict_logits(net, test_frames, task.collate, batch_size, device)
-        bias, on = fit.bias, "validation frames"
+        try:
+            fit = fit_platt(task.labels(val_frames),
+                            predict_logits(net, val_frames, task.collate, batch_size, device)).to_dict()
+            temperature, bias, on = fit["temperature"], fit["bias"], "validation frames"
+        except InputError as err:
+            import warnings  # noqa: PLC0415
+
+            warnings.warn(f"P(glass) left uncalibrated: {err}", UserWarning, stacklevel=3)
+            fit = {"failed": str(err)}
     before = calibration(test_labels, sigmoid(test_logits))
-    after = calibration(test_labels, sigmoid(test_logits / fit.temperature + bias))
-    return {"temperature": fit.temperature, "bias": bias, "fitted_on": on, "fit": fit.to_dict(),
+    after = calibration(test_labels, sigmoid(test_logits / temperature + bias))
+    return {"temperature": temperature, "bias": bias, "fitted_on": on, "fit": fit,
             "test_before": {"brier": before.brier, "ece": before.ece},
             "test_after": {"brier": after.brier, "ece": after.ece}, "test_reliability": after.to_dict()}
 
