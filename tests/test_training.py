@@ -278,6 +278,9 @@ def test_platt_scaling_moves_the_threshold_and_refuses_a_backwards_model():
     assert after.ece < 0.02 < calibration(y[10_000:], sigmoid(2 * z[10_000:] + 3)).ece
     with pytest.raises(InputError, match="backwards"):
         fit_platt(y, -z)
+    # a barely trained model's logits of size 1e-4 still calibrate (standardised before the fit)
+    tiny = fit_platt(y[:10_000], 1e-4 * z[:10_000])
+    assert tiny.temperature == pytest.approx(1e-4, rel=0.05)
 
 
 def test_a_model_that_ranks_nothing_is_left_uncalibrated_with_the_reason():
@@ -301,5 +304,5 @@ def test_a_model_that_ranks_nothing_is_left_uncalibrated_with_the_reason():
     split = ([0, 1, 0, 1], [1, 0, 1, 0])
     with pytest.warns(UserWarning, match="left uncalibrated"):
         cal = _calibration(Constant(), Task(), 2, "cpu", None, None, frames=split)
-    assert cal["temperature"] == 1.0 and cal["bias"] == 0.0 and "backwards" in cal["fit"]["failed"]
+    assert cal["temperature"] == 1.0 and cal["bias"] == 0.0 and "not at all" in cal["fit"]["failed"]
     assert cal["test_after"] == cal["test_before"]

@@ -189,8 +189,14 @@ def fit_platt(labels: Any, logits: Any) -> PlattFit:
     y, z = _check(labels, logits, "logits")
     if len(np.unique(y)) < 2:
         raise InputError("Platt scaling needs both classes in the validation data.")
-    lr = LogisticRegression(C=np.inf, max_iter=1000).fit(z.reshape(-1, 1), y)  # C = inf: unpenalised
-    a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    scale, shift = float(z.std()), float(z.mean())
+    if not scale > 0:
+        raise InputError("Platt scaling found one logit for every validation configuration: the model ranks the "
+                         "classes not at all there, so no calibration can help; retrain it.")
+    # Fitted on standardised logits: lbfgs stops at a slope of ~0 on logits of size 1e-4 (measured).
+    lr = LogisticRegression(C=np.inf, max_iter=1000).fit(((z - shift) / scale).reshape(-1, 1), y)  # C = inf: no penalty
+    a = float(lr.coef_[0, 0]) / scale
+    b = float(lr.intercept_[0]) - a * shift
     if not a > 0:
         raise InputError(f"Platt scaling found a slope {a:.3g} <= 0 on the validation data: the model ranks the "
                          "classes backwards (or not at all) there, so no calibration can help; retrain it.")
