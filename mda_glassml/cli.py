@@ -531,10 +531,12 @@ def _classify(args) -> None:
     if not args.quiet:
         _print_table(columns, ["frame"] + (["temperature"] if temperature is not None else [])
                      + ["p_glass", "n_components", "n_bb_edges", "n_isolated_a"])
-        if temperature is not None and np.unique(columns["temperature"]).size >= 3:
+        logged = np.isfinite(columns["temperature"]) if temperature is not None else None
+        # frames that log no temperature (NaN) are left out of the crossing, not an error after the table
+        if logged is not None and np.unique(columns["temperature"][logged]).size >= 3:
             from .classify import crossing_temperature
 
-            c = crossing_temperature(columns["temperature"], columns["p_glass"])
+            c = crossing_temperature(columns["temperature"][logged], columns["p_glass"][logged])
             print(f"P(glass) crosses 0.5 at T = {c.temperature:.3f} (logistic width {c.width:.3f})"
                   if c.reason is None else c.reason)
         for path in (args.out, args.plot):
