@@ -104,19 +104,24 @@ def _ranked_candidates(frame: Frame, nq, query: np.ndarray, k: int, n_cand: int)
     """
     r_guess = 1.2 * np.sqrt((n_cand + 1) / (np.pi * frame.n_particles / frame.area))
     # exclude_ii compares local query indices with global point indices, which is wrong for a
-    # subset: ask for one more neighbour and drop the self pair by index.
-    args = dict(num_neighbors=n_cand + 1, exclude_ii=False, r_guess=r_guess)
+    # subset: there, ask for one more neighbour and drop the self pair by index.
+    whole = query.size == frame.n_particles and bool((query == np.arange(query.size)).all())
+    args = dict(num_neighbors=n_cand + (not whole), exclude_ii=whole, r_guess=r_guess)
     nlist = nq.query(frame.points3d[query], args).toNeighborList()
     local, pj = nlist.query_point_indices.astype(np.int64), nlist.point_indices.astype(np.int64)
-    keep = pj != query[local]
-    local, pj = local[keep], pj[keep]
-    # Tiny boxes: freud may list a second image of a particle already found; keep each once.
-    key = np.unique(local * np.int64(frame.n_particles) + pj)
-    local, pj = key // frame.n_particles, key % frame.n_particles
+    if not whole:
+        keep = pj != query[local]
+        local, pj = local[keep], pj[keep]
     d = distances64(frame, query[local], pj)
-    order = np.lexsort((pj, d, local))
-    local, pj, d = local[order], pj[order], d[order]
     counts = np.bincount(local, minlength=query.size)
+    order = _row_order(local, d, pj, counts)
+    local, pj, d = local[order], pj[order], d[order]
+    # Tiny boxes: freud may list a second image of a particle already found (same float64
+    # distance, so it sorts next to the first); keep each once.
+    dup = np.r_[False, (local[1:] == local[:-1]) & (pj[1:] == pj[:-1])]
+    if dup.any():
+        local, pj, d = local[~dup], pj[~dup], d[~dup]
+        counts = np.bincount(local, minlength=query.size)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     rank = np.arange(local.size) - np.repeat(starts, counts)
     enough = counts >= min(n_cand, frame.n_particles - 1)  # freud found every candidate asked for
@@ -127,6 +132,20 @@ def _ranked_candidates(frame: Frame, nq, query: np.ndarray, k: int, n_cand: int)
     sure = (counts >= k) & enough & ((last - kth > _TIE_GAP * (kth + side)) | all_found)
     pick = (rank < k) & sure[local]
     return query[local[pick]], pj[pick], d[pick], sure
+
+
+def _row_order(local: np.ndarray, d: np.ndarray, pj: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The order by (query row, float64 distance, neighbour index) of freud's candidates.
+
+    freud lists rows in query order with the same number of candidates each in all
+    but tiny boxes: then each row is sorted on its own, a dozen times faster than a
+    three-key sort of the whole list.
+    """
+    m = int(counts[0]) if counts.size else 0
+    if m and local.size == counts.size * m and (counts == m).all() and (local[1:] >= local[:-1]).all():
+        rows = np.lexsort((pj.reshape(-1, m), d.reshape(-1, m)), axis=-1)
+        return (rows + m * np.arange(counts.size)[:, None]).ravel()
+    return np.lexsort((pj, d, local))
 
 
 def distances64(frame: Frame, i: np.ndarray, j: np.ndarray) -> np.ndarray:

@@ -282,6 +282,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default="ka2d-dmpnn,ka2d-cnn", help="which models to train")
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every model's epochs (tests)")
     parser.add_argument("--work", default=None, help="folder for manifests and checkpoints (default: temporary)")
+    parser.add_argument("--hidden", type=int, default=None,
+                        help="tg: the D-MPNN's hidden size instead of the recipe's (the model-size study)")
     parser.add_argument("--sigmas", type=float, default=2.0, help="dataset 6 energy-match tolerance (standard errors)")
     parser.add_argument("--quiet", action="store_true")
     return parser
@@ -292,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in args.models.split(",") if m not in (TG_SPECS if args.recipe == "tg" else SPECS)]
     if unknown:
         raise SystemExit(f"unknown model(s) {unknown}; choose from {sorted(TG_SPECS)}")
+    if args.hidden is not None and (args.recipe != "tg" or args.hidden < 1):
+        raise SystemExit(f"--hidden takes a positive size and applies to the tg recipe, got {args.hidden} "
+                         f"with --recipe {args.recipe}")
     return _main_tg(args) if args.recipe == "tg" else _main_paper(args)
 
 
@@ -368,6 +373,8 @@ def _main_tg(args: argparse.Namespace) -> int:
     cooling_name, liquid_names = _campaign_names([args.cooling])[0], _campaign_names(args.liquids)
     for name in args.models.split(","):
         spec = TG_SPECS[name]
+        if args.hidden is not None and spec["model"] == "dmpnn":
+            spec = {**spec, "params": {**spec["params"], "hidden": args.hidden}}
         epochs = max(1, int(round(spec["epochs"] * args.epochs_scale)))
         config = TrainConfig(epochs=epochs, seed=SEED, progress=not args.quiet)
         card = train_model(train_all, work / name, model=spec["model"], params=spec["params"], config=config,
@@ -402,7 +409,8 @@ def _main_tg(args: argparse.Namespace) -> int:
                       f"--melt-steps {h['melt_steps']} "
                       f"--seed {h['campaign_seed']}" for n, h in zip(liquid_names, summary["liquids"])],
                     "python -m mda_glassml.models.make_pretrained --recipe tg --cooling " + cooling_name
-                    + "".join(f" --liquids {n}" for n in liquid_names) + f" --delta {args.delta:g}"],
+                    + "".join(f" --liquids {n}" for n in liquid_names) + f" --delta {args.delta:g}"
+                    + (f" --hidden {args.hidden}" if args.hidden is not None and spec["model"] == "dmpnn" else "")],
                 "seed": SEED, "heldout_fraction": args.heldout_fraction, "epochs": epochs,
                 "engine": summary["cooling"]["engine"], "n_particles": summary["cooling"]["n_particles"]},
             "heldout_trajectories": sorted(keep_out),
