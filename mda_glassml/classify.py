@@ -59,7 +59,7 @@ import numpy as np
 import torch
 
 from .frames import DensityWarning, Frame, InputError
-from .graphs import pairs_within, square_tiles, window as cut_window, window_mask
+from .graphs import pairs_within, square_tiles, window_members
 from .models.bundle import Bundle
 from .models.device import torch_device
 from .models.pretrained import load_model
@@ -294,10 +294,7 @@ class Classifier:
         if self.kind == "cnn":
             images = self.bundle.featurizer.images(frames).transpose(0, 3, 1, 2)
             return torch.from_numpy(np.ascontiguousarray(images)).to(self.device)
-        from torch_geometric.data import Batch  # noqa: PLC0415
-
-        graphs = [self.bundle.featurizer.graph(f) for f in frames]
-        return Batch.from_data_list(graphs).to(self.device)
+        return self.bundle.featurizer.batch(frames).to(self.device)
 
     # -- attention --------------------------------------------------------
     def attention(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
@@ -351,8 +348,9 @@ class Classifier:
         for k, (c, candidates) in enumerate(zip(centers, _window_candidates(frame, side, centers))):
             near = Frame(frame.positions[candidates], frame.types[candidates], frame.box, True, frame.index,
                          frame.type_names, frame.box_center)
-            members = candidates[window_mask(near, side, c)]
-            batch.append((k, cut_window(near, side, c), members))
+            cut, inside = window_members(near, side, c)
+            members = candidates[inside]
+            batch.append((k, cut, members))
             in_batch += members.size
             if in_batch >= self.tile_nodes:
                 flush()

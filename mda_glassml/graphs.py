@@ -18,14 +18,14 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import freud
 import numpy as np
 
 from .frames import Frame, InputError, check_k
 
-__all__ = ["DEFINITIONS", "knn", "distances64", "undirected", "b_neighbor_edges", "window", "window_mask", "neighbor_box",
+__all__ = ["DEFINITIONS", "knn", "distances64", "lay_apart", "undirected", "b_neighbor_edges", "window", "window_members", "window_mask", "neighbor_box",
            "pairs_within", "replicate", "square_tiles"]
 
 #: The two named B-neighbor graph definitions (see :mod:`mda_glassml.metrics`).
@@ -45,7 +45,8 @@ def neighbor_box(frame: Frame) -> freud.box.Box:
     return freud.Box.square(side)
 
 
-def knn(frame: Frame, k: int, query: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def knn(frame: Frame, k: int, query: np.ndarray | None = None,
+        density: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k`` nearest neighbours (minimum image) of every particle, or of ``query``.
 
     Parameters
@@ -56,6 +57,10 @@ def knn(frame: Frame, k: int, query: np.ndarray | None = None) -> tuple[np.ndarr
     query : array of int, optional
         Indices of the particles whose neighbours are wanted (default: all).
         Neighbours are searched among all particles.
+    density : float, optional
+        The particles' number density where they are, for freud's first search
+        radius (default: N / box area; windows laid apart by :func:`lay_apart`
+        leave most of their box empty).
 
     Returns
     -------
@@ -79,7 +84,8 @@ def knn(frame: Frame, k: int, query: np.ndarray | None = None) -> tuple[np.ndarr
     for extra in _EXTRA_CANDIDATES:
         if todo.size == 0:
             break
-        qi, pj, d, sure = _ranked_candidates(frame, nq, todo, k, min(k + extra, n - 1))
+        qi, pj, d, sure = _ranked_candidates(frame, nq, todo, k, min(k + extra, n - 1),
+                                             density or n / frame.area)
         done.append((qi, pj, d))
         todo = todo[~sure]
     if todo.size:
@@ -96,13 +102,13 @@ _EXTRA_CANDIDATES = (1, 8)
 _TIE_GAP = 1e-5
 
 
-def _ranked_candidates(frame: Frame, nq, query: np.ndarray, k: int, n_cand: int):
+def _ranked_candidates(frame: Frame, nq, query: np.ndarray, k: int, n_cand: int, density: float):
     """The k nearest of ``n_cand`` freud candidates per query particle, ranked in float64.
 
     Returns ``qi, pj, d`` (k rows per query particle, or fewer rows when a
     particle is not ``sure``) and ``sure`` (bool per query particle).
     """
-    r_guess = 1.2 * np.sqrt((n_cand + 1) / (np.pi * frame.n_particles / frame.area))
+    r_guess = 1.2 * np.sqrt((n_cand + 1) / (np.pi * density))
     # exclude_ii compares local query indices with global point indices, which is wrong for a
     # subset: there, ask for one more neighbour and drop the self pair by index.
     whole = query.size == frame.n_particles and bool((query == np.arange(query.size)).all())
@@ -128,7 +134,9 @@ def _ranked_candidates(frame: Frame, nq, query: np.ndarray, k: int, n_cand: int)
     last = np.where(counts > 0, d[np.maximum(starts + counts - 1, 0)], 0.0)
     kth = np.where(counts >= k, d[np.minimum(starts + k - 1, d.size - 1)], np.inf)
     all_found = n_cand >= frame.n_particles - 1
-    side = max(float(neighbor_box(frame).Lx), float(neighbor_box(frame).Ly))
+    # The scale of freud's float32 errors: the box it wraps in, or an open frame's largest coordinate.
+    side = (max(float(frame.box.Lx), float(frame.box.Ly)) if frame.periodic
+            else 2.0 * float(np.abs(frame.positions).max(initial=0.0)))
     sure = (counts >= k) & enough & ((last - kth > _TIE_GAP * (kth + side)) | all_found)
     pick = (rank < k) & sure[local]
     return query[local[pick]], pj[pick], d[pick], sure
@@ -182,6 +190,42 @@ def _knn_all_pairs(frame: Frame, k: int, query: np.ndarray) -> tuple[np.ndarray,
         order = np.argsort(dist, kind="stable")[:k]
         out.append((np.full(k, q, dtype=np.int64), order.astype(np.int64), dist[order]))
     return tuple(np.concatenate(parts) for parts in zip(*out))
+
+
+def lay_apart(windows: Sequence[Frame]) -> tuple[Frame, np.ndarray]:
+    """Open windows side by side in one open frame, for one neighbour search over all of them.
+
+    The windows sit on a square grid whose spacing is at least three times the
+    largest window side, so every particle of another window is farther than
+    any particle of its own (at most side x sqrt 2 away): the k nearest
+    neighbours in the laid-out frame are those within each window, for every
+    window of more than k particles. Positions are float64 and the offsets
+    powers of two times integers, so that float64 distances inside a window
+    are those of the window itself.
+
+    Returns the frame and ``starts`` (len(windows) + 1): window ``w`` is
+    particles ``starts[w]:starts[w + 1]``.
+
+    >>> from mda_glassml.frames import Frame
+    >>> a = Frame.from_arrays([[0, 0], [1, 0]], ["A", "B"], box=[4, 4])
+    >>> w = window(a, 4.0, center=(0, 0))
+    >>> laid, starts = lay_apart([w, w, w])
+    >>> laid.n_particles, starts.tolist(), laid.periodic
+    (6, [0, 2, 4, 6], False)
+    """
+    if not windows or any(w.periodic for w in windows):
+        raise InputError("lay_apart takes one or more open windows (periodic=False), not periodic frames.")
+    side = max(max(float(w.box.Lx), float(w.box.Ly)) for w in windows)
+    spacing = 2.0 ** math.ceil(math.log2(3.0 * side))
+    g = math.ceil(math.sqrt(len(windows)))
+    cells = np.arange(len(windows))
+    offsets = (np.column_stack([cells % g, cells // g]) - (g - 1) / 2) * spacing
+    counts = np.array([w.n_particles for w in windows])
+    positions = np.concatenate([w.positions.astype(np.float64) for w in windows]) + np.repeat(offsets, counts, 0)
+    first = windows[0]
+    frame = Frame(positions, np.concatenate([w.types for w in windows]), freud.Box.square(g * spacing), False,
+                  first.index, first.type_names)
+    return frame, np.r_[0, np.cumsum(counts)]
 
 
 def undirected(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
@@ -286,9 +330,14 @@ def window(frame: Frame, side: float, center: Any = None) -> Frame:
     >>> w.n_particles, w.periodic
     (2, False)
     """
+    return window_members(frame, side, center)[0]
+
+
+def window_members(frame: Frame, side: float, center: Any = None) -> tuple[Frame, np.ndarray]:
+    """:func:`window` and the indices in ``frame`` of its particles (in the window's order)."""
     delta, inside = _window_delta(frame, side, center)
     side = float(side)
-    return Frame(
+    cut = Frame(
         positions=np.ascontiguousarray(delta[inside], dtype=np.float32),
         types=frame.types[inside],
         box=freud.Box.square(side),
@@ -296,6 +345,7 @@ def window(frame: Frame, side: float, center: Any = None) -> Frame:
         index=frame.index,
         type_names=frame.type_names,
     )
+    return cut, np.flatnonzero(inside)
 
 
 def pairs_within(frame: Frame, r_max: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

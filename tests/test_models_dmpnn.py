@@ -9,7 +9,7 @@ from reference import knn_lists, min_image_distances, random_mixture
 from torch_geometric.data import Batch
 
 from mda_glassml.frames import Frame, InputError
-from mda_glassml.graphs import window
+from mda_glassml.graphs import lay_apart, window
 from mda_glassml.models.bundle import FORMAT_VERSION, load_bundle, save_bundle
 from mda_glassml.models.dmpnn import DMPNN
 from mda_glassml.models.featurize import Featurizer
@@ -122,6 +122,37 @@ def test_batch_independence_and_attention_per_graph():
     per_graph = torch.zeros(4, dtype=alpha.dtype).index_add_(0, batch.batch[batch.edge_index[0]], alpha)
     np.testing.assert_allclose(per_graph.numpy(), 1.0, atol=1e-12)
     assert alpha.shape == (batch.num_edges,) and bool((alpha > 0).all())
+
+
+@pytest.mark.parametrize("mode", ["invariant", "paper"])
+def test_windows_batched_together_are_the_windows_one_by_one(mode):
+    """Featurizer.batch lays open windows apart for one neighbour search: same graphs, same logits."""
+    feat = Featurizer(k=4, mode=mode)
+    model = model_for(feat)
+    frame = frame_of(5, n=600, side=SIDE * math.sqrt(2))
+    rng = np.random.default_rng(2)
+    windows = [window(frame, side, c) for side, c in zip(rng.uniform(6, 12, 9), rng.uniform(-10, 10, (9, 2)))]
+    # and a lattice window, every distance tied: ties must break by index as they do alone
+    grid = np.stack(np.meshgrid(np.arange(8.0), np.arange(8.0)), -1).reshape(-1, 2)
+    lattice = Frame.from_arrays(grid, np.where(np.arange(64) % 3, "A", "B"), box=[8, 8])
+    windows.append(window(lattice, 6.0, (0.5, 0.5)))
+    together = feat.batch(windows)
+    alone = Batch.from_data_list([feat.graph(w) for w in windows])
+    assert together.num_graphs == len(windows) and together.num_nodes == alone.num_nodes
+    def edge_set(b):
+        return {(int(i), int(j)) for i, j in b.edge_index.T}
+    assert edge_set(together) == edge_set(alone)
+    assert torch.equal(together.edge_index[:, together.rev_index], together.edge_index.flip(0))
+    for b in (together, alone):
+        b.x, b.edge_attr = b.x.double(), b.edge_attr.double()
+    torch.testing.assert_close(together.x, alone.x)
+    with torch.no_grad():
+        np.testing.assert_allclose(model(together).numpy(), model(alone).numpy(), rtol=0, atol=1e-10)
+    # a window too small for k neighbours is refused, as alone
+    with pytest.raises(InputError, match="cannot have k=4"):
+        feat.batch([windows[0], window(frame, 1.0)])
+    with pytest.raises(InputError, match="open windows"):
+        lay_apart([frame])
 
 
 def test_message_excludes_the_reverse_edge():
