@@ -187,7 +187,7 @@ def small_cooling(cooling, tmp_path_factory):
 
 
 def test_shipped_models_recipe_end_to_end(small_cooling, hot_liquids, tmp_path):
-    from mda_glassml.models.make_pretrained import heldout_sets, main
+    from mda_glassml.models.make_pretrained import heldout_sets, main, score_on_heldout
     from mda_glassml.models.pretrained import load_model
 
     out = tmp_path / "out"
@@ -214,7 +214,20 @@ def test_shipped_models_recipe_end_to_end(small_cooling, hot_liquids, tmp_path):
         assert (out / "models" / f"{name}_reliability.png").stat().st_size > 5000
         assert (out / "models" / f"{name}_crossing.png").stat().st_size > 5000
         assert "calibration" in card and card["labels"]["delta"] == 0.05
-    # the held-out configurations written beside the models are exactly the held-out runs'
+    # every held-out configuration is in the work folder; beside the models, those of --bundle-runs (2)
+    # held-out cooling runs, and the card's scores on them are what the shipped model gives
+    everything = heldout_sets(tmp_path / "work" / "heldout" / "ka2d_heldout.gsd",
+                              tmp_path / "work" / "heldout" / "ka2d_heldout.csv")
+    assert set(np.concatenate([d.groups for d in everything.values()])) <= held
+    assert len(everything["tg_thermal"]) == sets["tg_thermal"]["n"]
     written = heldout_sets(out / "heldout" / "ka2d_heldout.gsd", out / "heldout" / "ka2d_heldout.csv")
-    assert set(np.concatenate([d.groups for d in written.values()])) <= held
-    assert len(written["tg_thermal"]) == sets["tg_thermal"]["n"]
+    runs = set(np.concatenate([d.groups for d in written.values()]))
+    assert runs == set(card["heldout_shipped"]["trajectories"]) and len(runs) == 2 and runs <= held
+    assert "tg_band" not in written
+    assert len(written["tg_thermal"]) == np.isin(everything["tg_thermal"].groups, list(runs)).sum()
+    for name in ("ka2d-dmpnn", "ka2d-cnn"):
+        bundle = load_model(out / "models" / f"{name}.pt")
+        measured = score_on_heldout(bundle, written)
+        for ds, score in bundle.card["heldout_shipped"]["sets"].items():
+            assert measured[ds]["n"] == score["n"]
+            assert measured[ds]["auc"] == pytest.approx(score["auc"], abs=1e-6, nan_ok=True), ds

@@ -23,7 +23,10 @@ Two recipes (``--recipe``):
    and their inherent structures), each beside the three no-ML baselines, and
    where P(glass) crosses 0.5 along each held-out cooling run against Tg;
    writes bundles, cards (no machine paths: campaign names, commands, seeds),
-   a reliability diagram and a crossing plot per model.
+   a reliability diagram and a crossing plot per model. Every held-out
+   configuration is written to the work folder; the package gets those of
+   ``--bundle-runs`` (2) held-out cooling runs, small enough to ship, with
+   the model's scores on them in the card (``heldout_shipped``).
 
 ``paper`` (card version 1, the models shipped until the tg ones replace them)::
 
@@ -34,10 +37,11 @@ trains on every liquid of datasets 1-6 against the T = 0.05 glass of its
 trajectory (thermal frames only): ``ka2d-dmpnn`` (invariant D-MPNN, k = 2,
 hidden 300, depth 3, mean readout, windows of side 12) and ``ka2d-cnn`` (the
 compact CNN on 250 x 250 images of whole frames). Both recipes write the
-bundles into ``mda_glassml/data/models/`` and the held-out configurations into
+bundles into ``mda_glassml/data/models/`` and held-out configurations into
 ``mda_glassml/data/heldout/`` (a GSD and a manifest naming each configuration's
-sets) unless ``--out`` says otherwise, so that a test can check that the
-shipped models still reach the recorded scores.
+sets; the paper recipe all of them, the tg recipe a shippable sample) unless
+``--out`` says otherwise, so that a test can check that the shipped models
+still reach the recorded scores.
 """
 
 from __future__ import annotations
@@ -282,6 +286,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default="ka2d-dmpnn,ka2d-cnn", help="which models to train")
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every model's epochs (tests)")
     parser.add_argument("--work", default=None, help="folder for manifests and checkpoints (default: temporary)")
+    parser.add_argument("--bundle-runs", type=int, default=2,
+                        help="tg: held-out cooling runs whose configurations ship beside the models (default 2)")
     parser.add_argument("--hidden", type=int, default=None,
                         help="tg: the D-MPNN's hidden size instead of the recipe's (the model-size study)")
     parser.add_argument("--sigmas", type=float, default=2.0, help="dataset 6 energy-match tolerance (standard errors)")
@@ -369,8 +375,15 @@ def _main_tg(args: argparse.Namespace) -> int:
     sets = {"tg_thermal": held["tg_thermal"], "tg_is": held["tg_thermal_is"], **paper}
     band = {"tg_band": held["tg_band"], "tg_band_is": held["tg_band_is"]}
     out = Path(args.out)
-    _write_heldout({**sets, **band}, out / "heldout")  # frozen before any model exists
     cooling_name, liquid_names = _campaign_names([args.cooling])[0], _campaign_names(args.liquids)
+    # Frozen before any model exists: every held-out configuration in the work folder (tens of MB at
+    # N = 4320), and beside the models the configurations of a few held-out cooling runs, small enough to ship,
+    # on which a test checks that the shipped model still gives the scores its card records.
+    _write_heldout({**sets, **band}, work / "heldout")
+    shipped_runs = sorted(g for g in keep_out if g.startswith(f"{cooling_name}/"))[:args.bundle_runs]
+    shipped = {n: d.subset(np.flatnonzero(np.isin(d.groups, shipped_runs))) for n, d in sets.items()}
+    shipped = {n: d for n, d in shipped.items() if len(d)}
+    _write_heldout(shipped, out / "heldout")
     for name in args.models.split(","):
         spec = TG_SPECS[name]
         if args.hidden is not None and spec["model"] == "dmpnn":
@@ -415,6 +428,7 @@ def _main_tg(args: argparse.Namespace) -> int:
                 "engine": summary["cooling"]["engine"], "n_particles": summary["cooling"]["n_particles"]},
             "heldout_trajectories": sorted(keep_out),
             "heldout": report,
+            "heldout_shipped": {"trajectories": shipped_runs, "sets": score_on_heldout(bundle, shipped)},
             "heldout_reliability": reliability.to_dict(),
             "heldout_paper_datasets": paper_note or "datasets 1-5 of the held-out runs (sets dataset1...dataset5_is)",
         })
