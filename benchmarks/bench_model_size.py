@@ -7,7 +7,7 @@ second on the bundled 4320-particle frames, one thread, batches of
 not change the cost, so these are the costs of the retrained smaller models;
 the study that retrains them only has to add their held-out AUCs.
 
-Run: ``python benchmarks/bench_model_size.py [--hidden 300 128 64 32] [--threads 1]``.
+Run: ``python benchmarks/bench_model_size.py [--hidden 300 128 64 32] [--threads 1] [--model MODEL]``.
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--model", default="ka2d-dmpnn",
+                        help="whose featuriser and architecture (a shipped name or a bundle path)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    shipped = load_model("ka2d-dmpnn")
+    shipped = load_model(args.model)
     feat, cfg = shipped.featurizer, shipped.model.config.to_dict()
     with gsd.hoomd.open(EXAMPLE_TRAJECTORY) as traj:
         frames = [Frame.from_gsd(traj[i]) for i in range(args.batch_size)]

@@ -16,7 +16,8 @@ sliding-window map (D-MPNN, windows of side 12) and the CNN (shipped
 Everything runs on one torch thread (``--threads``). The numbers are
 ratios from one run; docs/benchmarks.rst has the measured values.
 
-Run: ``python benchmarks/bench_scale.py [--tiles 1 2 5 15] [--kinds ...] [--mp-frames 100]``.
+Run: ``python benchmarks/bench_scale.py [--tiles 1 2 5 15] [--kinds ...] [--mp-frames 100] [--dmpnn MODEL]``
+(``--dmpnn``: another D-MPNN bundle, e.g. a model-size study's).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def tiled_glass(t: int):
     return Frame.from_arrays(pos, names, box=[side * t, side * t])
 
 
-def operation(kind: str):
+def operation(kind: str, dmpnn: str = "ka2d-dmpnn"):
     """The measured operation on one frame, and what it needs built first."""
     from mda_glassml.classify import Classifier
 
@@ -68,20 +69,20 @@ def operation(kind: str):
     if kind == "graph":
         from mda_glassml.models.tiled import TiledGraph
 
-        feat = Classifier("ka2d-dmpnn").bundle.featurizer
+        feat = Classifier(dmpnn).bundle.featurizer
         return lambda frame: TiledGraph.from_frame(feat, frame)
     if kind == "window":
-        clf = Classifier("ka2d-dmpnn")
+        clf = Classifier(dmpnn)
         return lambda frame: clf.window_map(frame, WINDOW_SIDE)
-    clf = Classifier("ka2d-cnn" if kind == "cnn" else "ka2d-dmpnn")
+    clf = Classifier("ka2d-cnn" if kind == "cnn" else dmpnn)
     return lambda frame: clf.probabilities([frame])
 
 
-def child(kind: str, t: int, repeat: int) -> None:
+def child(kind: str, t: int, repeat: int, dmpnn: str) -> None:
     import torch
 
     torch.set_num_threads(1)
-    run = operation(kind)
+    run = operation(kind, dmpnn)
     frame = tiled_glass(t)
     before = rss_gb()
     times = []
@@ -113,7 +114,7 @@ def watched(args: list[str], limit_gb: float) -> dict | None:
     return json.loads(out[-1]) if proc.returncode == 0 and out else None
 
 
-def multiprocessing_speedup(n_frames: int, workers: int) -> tuple[float, float]:
+def multiprocessing_speedup(n_frames: int, workers: int, dmpnn: str) -> tuple[float, float]:
     import MDAnalysis as mda
     import torch
 
@@ -127,7 +128,7 @@ def multiprocessing_speedup(n_frames: int, workers: int) -> tuple[float, float]:
     for backend in ("serial", "multiprocessing"):
         kw = {} if backend == "serial" else {"backend": backend, "n_workers": workers}
         t0 = time.perf_counter()
-        GlassClassifier(u.atoms).run(stop=n_frames, **kw)
+        GlassClassifier(u.atoms, model=dmpnn).run(stop=n_frames, **kw)
         times[backend] = time.perf_counter() - t0
     return n_frames / times["serial"], times["serial"] / times["multiprocessing"]
 
@@ -141,18 +142,20 @@ def main() -> None:
     parser.add_argument("--rss-limit", type=float, default=8.0, help="kill a size whose RSS passes this (GB)")
     parser.add_argument("--mp-frames", type=int, default=100, help="frames of the multiprocessing row (0: skip)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--dmpnn", default="ka2d-dmpnn",
+                        help="the D-MPNN measured: a shipped name or a bundle path (default ka2d-dmpnn)")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        kind, t, repeat = args.child
-        return child(kind, int(t), int(repeat))
-    print("kind      particles   seconds   frames/s   peak RSS GB (frame built)")
+        kind, t, repeat, dmpnn = args.child
+        return child(kind, int(t), int(repeat), dmpnn)
+    print(f"D-MPNN: {args.dmpnn}\nkind      particles   seconds   frames/s   peak RSS GB (frame built)")
     for kind in args.kinds:
         rows = []
         for t in args.tiles:
             if kind == "window" and t > args.window_max_tiles:
                 continue
-            row = watched(["--child", kind, str(t), "3" if t == 1 else "1"], args.rss_limit)
+            row = watched(["--child", kind, str(t), "3" if t == 1 else "1", args.dmpnn], args.rss_limit)
             if row is None:
                 print(f"{kind:8s} {4320 * t * t:10d}   failed or killed")
                 continue
@@ -164,7 +167,7 @@ def main() -> None:
             slope = math.log(b["seconds"] / a["seconds"]) / math.log(b["n"] / a["n"])
             print(f"{kind:8s} log-log slope of time, {a['n']} -> {b['n']}: {slope:.3f}", flush=True)
     if args.mp_frames:
-        fps, speedup = multiprocessing_speedup(args.mp_frames, args.workers)
+        fps, speedup = multiprocessing_speedup(args.mp_frames, args.workers, args.dmpnn)
         print(f"GlassClassifier, {args.mp_frames} frames: serial {fps:.2f} frames/s; multiprocessing with "
               f"{args.workers} workers {speedup:.2f}x faster")
 

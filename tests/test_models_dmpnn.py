@@ -155,6 +155,32 @@ def test_windows_batched_together_are_the_windows_one_by_one(mode):
         lay_apart([frame])
 
 
+def test_pair_energy_feature_is_the_kob_andersen_pair_energy():
+    from mda_glassml.baselines import potential_energy
+    from mda_glassml.models.featurize import PAIR_ENERGY_CLIP
+
+    frame = frame_of(3)
+    feat = Featurizer(k=5, n_rbf=8, pair_energy=True)
+    g = feat.graph(frame)
+    assert feat.edge_dim == 9 == g.edge_attr.shape[1]
+    src, dst = g.edge_index.numpy()
+    r = min_image_distances(frame.positions, SIDE, SIDE)[src, dst]
+    t = frame.types[src].astype(int) + frame.types[dst].astype(int)
+    eps, sig = np.array([1.0, 1.5, 0.5])[t], np.array([1.0, 0.8, 0.88])[t]
+    lj = np.where(r < 2.5 * sig, 4 * eps * ((sig / r) ** 12 - (sig / r) ** 6), 0.0)
+    np.testing.assert_allclose(g.edge_attr[:, -1].numpy(), np.minimum(lj, PAIR_ENERGY_CLIP), rtol=1e-4, atol=1e-5)
+    # with every pair inside the cutoff as an edge, the edges' energies sum to the configuration's energy
+    # (a square lattice of spacing 1.1: 20 neighbours within 2.5, the next at 3.1)
+    dense = Frame.from_arrays(np.stack(np.meshgrid(np.arange(8.0), np.arange(8.0)), -1).reshape(-1, 2) * 1.1,
+                              list("AABAABAB" * 8), box=[8.8, 8.8])
+    full = Featurizer(k=20, pair_energy=True).graph(dense)
+    assert float(full.edge_attr[:, -1].sum()) / 2 / 64 == pytest.approx(potential_energy(dense), rel=1e-5)
+    with pytest.raises(InputError, match="pair types"):
+        feat.edge_features(torch.ones(3))
+    with pytest.raises(InputError, match="invariant"):
+        Featurizer(mode="paper", pair_energy=True)
+
+
 def test_message_excludes_the_reverse_edge():
     feat = Featurizer(k=2)
     g = feat.graph(frame_of(6, n=20, side=4.0))

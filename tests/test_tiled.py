@@ -19,10 +19,10 @@ from mda_glassml.frames import Frame, InputError
 from mda_glassml.graphs import window
 from mda_glassml.models.bundle import save_bundle
 from mda_glassml.models.dmpnn import DMPNN
-from mda_glassml.models.featurize import Featurizer
+from mda_glassml.models.featurize import Featurizer, pair_types
 from mda_glassml.models.tiled import TiledGraph, tiled_logit
 
-FEAT = Featurizer(k=2, n_rbf=8)
+FEAT = Featurizer(k=2, n_rbf=8, pair_energy=True)  # every edge feature, so every one is checked
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,8 @@ def whole_and_tiled(model, frame, tile_nodes, dtype=torch.float64):
     try:
         src, dst, rev, dist = FEAT.edges(frame)
         batch = Batch.from_data_list([FEAT.graph(frame)])
-        batch.x, batch.edge_attr = batch.x.to(dtype), FEAT.edge_features(torch.as_tensor(dist))
+        batch.x = batch.x.to(dtype)
+        batch.edge_attr = FEAT.edge_features(torch.as_tensor(dist), pair_types(frame.types, src, dst))
         with torch.inference_mode():
             whole = float(model(batch))
         graph = TiledGraph.from_frame(FEAT, frame, tile_nodes)
@@ -110,7 +111,7 @@ def test_fused_layers_equal_the_paper_equations(glass):
 @pytest.fixture(scope="module")
 def bundle_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "dmpnn.pt"
-    save_bundle(path, make_model(4, dtype=torch.float32, depth=3, readout="mean"), FEAT,
+    save_bundle(path, make_model(5, dtype=torch.float32, depth=3, readout="mean"), FEAT,
                 card={"data": {"density": 1.2, "box_side": 60.0}})
     return str(path)
 

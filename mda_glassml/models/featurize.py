@@ -80,12 +80,18 @@ class Featurizer:
         (``"invariant"`` only).
     rbf_cutoff : float
         Largest RBF centre, in length units.
+    pair_energy : bool
+        One more edge feature: the pair's Kob–Andersen LJ energy (its types'
+        epsilon and sigma, truncated at 2.5 sigma, clipped to at most
+        ``PAIR_ENERGY_CLIP``), so that the model sees what an inherent
+        structure's energy is made of (``"invariant"`` only).
     """
 
     mode: str = "invariant"
     k: int = 2
     n_rbf: int = 0
     rbf_cutoff: float = 2.0
+    pair_energy: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -96,6 +102,8 @@ class Featurizer:
             raise InputError(f"n_rbf must be a non-negative integer, got {self.n_rbf!r}.")
         if self.n_rbf and self.mode != "invariant":
             raise InputError('radial basis functions (n_rbf > 0) go with mode="invariant" only.')
+        if self.pair_energy and self.mode != "invariant":
+            raise InputError('pair_energy goes with mode="invariant" only.')
         if not self.rbf_cutoff > 0:
             raise InputError(f"rbf_cutoff must be positive, got {self.rbf_cutoff!r}.")
 
@@ -105,7 +113,7 @@ class Featurizer:
 
     @property
     def edge_dim(self) -> int:
-        return self.n_rbf if self.n_rbf else 1
+        return (self.n_rbf if self.n_rbf else 1) + bool(self.pair_energy)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,7 +133,7 @@ class Featurizer:
         """
         src, dst, rev, dist = self.edges(frame)
         x = self.node_features(frame)
-        edge_attr = self.edge_features(torch.as_tensor(dist))
+        edge_attr = self.edge_features(torch.as_tensor(dist), pair_types(frame.types, src, dst))
         data = GlassGraph(
             x=x,
             edge_index=torch.as_tensor(np.stack([src, dst])),
@@ -198,7 +206,8 @@ class Featurizer:
         src, dst, rev, dist = self._edges(laid, density)
         node_graph = np.repeat(np.arange(len(frames)), counts)
         return Batch(x=torch.cat([self.node_features(f) for f in frames]), edge_index=torch.as_tensor(np.stack([src, dst])),
-                     edge_attr=self.edge_features(torch.as_tensor(dist)), rev_index=torch.as_tensor(rev),
+                     edge_attr=self.edge_features(torch.as_tensor(dist), pair_types(laid.types, src, dst)),
+                     rev_index=torch.as_tensor(rev),
                      types=torch.as_tensor(laid.types.astype(np.int64)), batch=torch.as_tensor(node_graph),
                      ptr=torch.as_tensor(starts))
 
@@ -212,10 +221,42 @@ class Featurizer:
             x = torch.cat([xy, x], dim=1)
         return x
 
-    def edge_features(self, distance: torch.Tensor) -> torch.Tensor:
-        """Distance (E,) → edge features (E, edge_dim)."""
-        if not self.n_rbf:
-            return distance.reshape(-1, 1)
-        centers = torch.linspace(0.0, self.rbf_cutoff, self.n_rbf)
-        width = self.rbf_cutoff / max(self.n_rbf - 1, 1)
-        return torch.exp(-(((distance.reshape(-1, 1) - centers) / width) ** 2))
+    def edge_features(self, distance: torch.Tensor, pair: Any = None) -> torch.Tensor:
+        """Distance (E,) → edge features (E, edge_dim).
+
+        ``pair`` (E,): 0, 1, 2 for A–A, A–B, B–B (:func:`pair_types`), needed with ``pair_energy``.
+        """
+        d = distance.reshape(-1, 1)
+        if self.n_rbf:
+            centers = torch.linspace(0.0, self.rbf_cutoff, self.n_rbf)
+            width = self.rbf_cutoff / max(self.n_rbf - 1, 1)
+            out = torch.exp(-(((d - centers) / width) ** 2))
+        else:
+            out = d
+        if not self.pair_energy:
+            return out
+        if pair is None:
+            raise InputError("this featuriser gives pair energies: edge_features needs the pair types (pair_types).")
+        eps, sig, cut = (torch.as_tensor(t, dtype=d.dtype)[torch.as_tensor(pair)].reshape(-1, 1) for t in _ka_pairs())
+        x = (sig / d) ** 6
+        energy = torch.where(d < cut, 4 * eps * (x * x - x), torch.zeros_like(d)).clamp(max=PAIR_ENERGY_CLIP)
+        return torch.cat([out, energy], dim=1)
+
+
+#: The largest pair energy given to the model (overlapping pairs would otherwise give 1e6).
+PAIR_ENERGY_CLIP = 2.0
+
+
+def pair_types(types: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """0, 1, 2 per edge for A–A, A–B, B–B."""
+    return (types[src].astype(np.int64) + types[dst].astype(np.int64))
+
+
+def _ka_pairs() -> tuple[list[float], list[float], list[float]]:
+    """epsilon, sigma and cutoff of the A–A, A–B, B–B pairs of the Kob–Andersen model the campaigns simulate."""
+    from ..simulation.protocol import KAModel  # noqa: PLC0415
+
+    model = KAModel()
+    a, b = model.types
+    table = [model.pair(*names) for names in ((a, a), (a, b), (b, b))]
+    return [t[0] for t in table], [t[1] for t in table], [t[2] for t in table]

@@ -290,6 +290,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="tg: held-out cooling runs whose configurations ship beside the models (default 2)")
     parser.add_argument("--hidden", type=int, default=None,
                         help="tg: the D-MPNN's hidden size instead of the recipe's (the model-size study)")
+    parser.add_argument("--pair-energy", action="store_true",
+                        help="tg: the D-MPNN's edges also carry their Kob-Andersen pair energy (a recipe study)")
     parser.add_argument("--sigmas", type=float, default=2.0, help="dataset 6 energy-match tolerance (standard errors)")
     parser.add_argument("--quiet", action="store_true")
     return parser
@@ -388,6 +390,8 @@ def _main_tg(args: argparse.Namespace) -> int:
         spec = TG_SPECS[name]
         if args.hidden is not None and spec["model"] == "dmpnn":
             spec = {**spec, "params": {**spec["params"], "hidden": args.hidden}}
+        if args.pair_energy and spec["model"] == "dmpnn":
+            spec = {**spec, "options": {**spec["options"], "pair_energy": True}}
         epochs = max(1, int(round(spec["epochs"] * args.epochs_scale)))
         config = TrainConfig(epochs=epochs, seed=SEED, progress=not args.quiet)
         card = train_model(train_all, work / name, model=spec["model"], params=spec["params"], config=config,
@@ -423,7 +427,8 @@ def _main_tg(args: argparse.Namespace) -> int:
                       f"--seed {h['campaign_seed']}" for n, h in zip(liquid_names, summary["liquids"])],
                     "python -m mda_glassml.models.make_pretrained --recipe tg --cooling " + cooling_name
                     + "".join(f" --liquids {n}" for n in liquid_names) + f" --delta {args.delta:g}"
-                    + (f" --hidden {args.hidden}" if args.hidden is not None and spec["model"] == "dmpnn" else "")],
+                    + (f" --hidden {args.hidden}" if args.hidden is not None and spec["model"] == "dmpnn" else "")
+                    + (" --pair-energy" if args.pair_energy and spec["model"] == "dmpnn" else "")],
                 "seed": SEED, "heldout_fraction": args.heldout_fraction, "epochs": epochs,
                 "engine": summary["cooling"]["engine"], "n_particles": summary["cooling"]["n_particles"]},
             "heldout_trajectories": sorted(keep_out),

@@ -64,6 +64,7 @@ import numpy as np
 import torch
 
 from ..frames import Frame, InputError
+from .featurize import pair_types
 
 __all__ = ["DEFAULT_TILE_NODES", "TiledGraph", "Tile", "tiled_logit", "tiled_embedding"]
 
@@ -103,6 +104,7 @@ class TiledGraph:
     distance: np.ndarray
     indptr: np.ndarray
     tiles: list[np.ndarray]
+    types: np.ndarray  # (N,) 0 = A, 1 = B
 
     @classmethod
     def from_frame(cls, featurizer: Any, frame: Frame, tile_nodes: int = DEFAULT_TILE_NODES) -> "TiledGraph":
@@ -119,7 +121,7 @@ class TiledGraph:
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
         return cls(featurizer, featurizer.node_features(frame), src, dst, rev, distance, indptr,
-                   _grid_tiles(frame, tile_nodes))
+                   _grid_tiles(frame, tile_nodes), frame.types)
 
     @property
     def n_nodes(self) -> int:
@@ -161,7 +163,8 @@ class TiledGraph:
         as_tensor = torch.from_numpy
         return Tile(
             x=self.x[as_tensor(nodes)],
-            edge_attr=self.featurizer.edge_features(as_tensor(self.distance[edges])),
+            edge_attr=self.featurizer.edge_features(as_tensor(self.distance[edges]),
+                                                    pair_types(self.types, self.src[edges], self.dst[edges])),
             src=as_tensor(local[self.src[edges]]),
             dst=as_tensor(local[self.dst[edges]]),
             rev=as_tensor(local_edge[self.rev[edges]]),

@@ -94,19 +94,21 @@ def _clean(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFrames, seed: int,
-                  mode: str = "invariant", n_rbf: int = 0, windows_per_frame: int = 1, readout: str | None = None):
+                  mode: str = "invariant", n_rbf: int = 0, windows_per_frame: int = 1, readout: str | None = None,
+                  pair_energy: bool = False):
     """The D-MPNN from a hyperparameter dict (Table 2's names); returns (model, task, batch_size).
 
     ``readout`` defaults to ``"mean"`` when training on windows (so that the
     model applies to whole frames and windows of any side) and to ``"sum"``
-    (the paper's equation 8) on whole frames.
+    (the paper's equation 8) on whole frames. ``pair_energy``: the edges also
+    carry their Kob–Andersen pair energy (:class:`~mda_glassml.models.featurize.Featurizer`).
     """
     from ..models.dmpnn import DMPNN  # noqa: PLC0415
     from ..models.featurize import Featurizer  # noqa: PLC0415
     from .tasks import GraphTask  # noqa: PLC0415
 
     p = _clean(params)
-    featurizer = Featurizer(mode=mode, k=p["k"], n_rbf=n_rbf)
+    featurizer = Featurizer(mode=mode, k=p["k"], n_rbf=n_rbf, pair_energy=pair_energy)
     window = None if p.get("window") is None else p["window"] * PAPER_BOX_SIDE
     if readout is None:
         readout = "sum" if window is None else "mean"
