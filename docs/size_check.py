@@ -7,7 +7,12 @@ Usage::
 For every campaign (any engine, any N) and every kept record: the mean
 P(glass) over its runs, of the thermal frames and of their inherent
 structures, and per model the AUC of the liquids (T above ``--liquid-above``)
-against the T = 0.05 glasses.
+against the T = 0.05 glasses; where P(glass) crosses 0.5 along temperature
+(every run's records together, :func:`mda_glassml.classify.crossing_temperature`)
+beside the campaign's own IS-energy Tg (:func:`mda_glassml.simulation.tg.fit_tg`,
+noisy with few runs) and ``--tg`` (the training campaign's); and, with
+``--tg``, the AUC of records below ``tg - delta`` against those above
+``tg + delta`` (the shipped models' labels).
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ import json
 import gsd.hoomd
 import numpy as np
 
-from mda_glassml.classify import Classifier
+from mda_glassml.classify import Classifier, crossing_temperature
 from mda_glassml.frames import Frame
 from mda_glassml.simulation.campaign import Campaign
+from mda_glassml.simulation.tg import campaign_is_energies, fit_tg
 from mda_glassml.training.loop import scores
 
 
@@ -29,6 +35,8 @@ def main() -> None:
     parser.add_argument("campaigns", nargs="+")
     parser.add_argument("--models", default="ka2d-dmpnn,ka2d-cnn")
     parser.add_argument("--liquid-above", type=float, default=0.5)
+    parser.add_argument("--tg", type=float, default=None, help="the training campaign's Tg (labels and crossing)")
+    parser.add_argument("--delta", type=float, default=0.05)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     out = {}
@@ -40,8 +48,10 @@ def main() -> None:
             for inherent, path in ((False, c.paths(i)[0]), (True, c.paths(i)[1])):
                 with gsd.hoomd.open(path) as traj:
                     frames[inherent].append([Frame.from_gsd(f, frame=k) for k, f in enumerate(traj)])
+        own = fit_tg(*campaign_is_energies(folder)) if len(frames[False]) > 1 else None
         entry = {"n_particles": c.protocol.n_particles, "n_runs": len(frames[False]), "engine": c.engine,
-                 "temperatures": temps.tolist(), "models": {}}
+                 "temperatures": temps.tolist(), "tg_own": None if own is None else own.tg,
+                 "tg_own_err": None if own is None else own.tg_err, "tg": args.tg, "models": {}}
         for name in args.models.split(","):
             clf = Classifier(name)
             res = {}
@@ -51,12 +61,22 @@ def main() -> None:
                 y = np.r_[np.zeros(p[:, liquid].size), np.ones(p[:, glass].size)]
                 z = np.r_[p[:, liquid].ravel(), p[:, glass].ravel()]
                 auc, _ = scores(y, np.log(np.clip(z, 1e-300, 1)) - np.log(np.clip(1 - z, 1e-300, 1)))
-                res["inherent" if inherent else "thermal"] = {"mean_p": p.mean(axis=0).tolist(), "auc": auc}
+                r = {"mean_p": p.mean(axis=0).tolist(), "auc": auc,
+                     "crossing": crossing_temperature(np.tile(temps, len(p)), p.ravel()).temperature}
+                if args.tg is not None:
+                    glass, liquid = temps < args.tg - args.delta, temps > args.tg + args.delta
+                    y = np.r_[np.zeros(p[:, liquid].size), np.ones(p[:, glass].size)]
+                    z = np.r_[p[:, liquid].ravel(), p[:, glass].ravel()]
+                    r["auc_tg"], r["accuracy_tg"] = scores(y, np.log(np.clip(z, 1e-300, 1)) - np.log(np.clip(1 - z, 1e-300, 1)))
+                res["inherent" if inherent else "thermal"] = r
             entry["models"][name] = res
-            print(f"{c.folder.name} (N = {c.protocol.n_particles}, {entry['n_runs']} runs) {name}:")
+            tg_own = "" if own is None else f", own Tg {own.tg:.3f} +- {own.tg_err:.3f}"
+            print(f"{c.folder.name} (N = {c.protocol.n_particles}, {entry['n_runs']} runs{tg_own}) {name}:")
             for kind, r in res.items():
                 row = "  ".join(f"{t:.3f}:{q:.3f}" for t, q in zip(temps, r["mean_p"]))
-                print(f"  {kind:9s} AUC {r['auc']:.3f}   T:P(glass)  {row}")
+                tg_auc = f"  Tg-labels AUC {r['auc_tg']:.3f} accuracy {r['accuracy_tg']:.3f}" if "auc_tg" in r else ""
+                print(f"  {kind:9s} AUC {r['auc']:.3f}{tg_auc}  crosses 0.5 at T = {r['crossing']:.3f}")
+                print(f"            T:P(glass)  {row}")
         out[c.folder.name] = entry
     if args.json:
         with open(args.json, "w") as fh:

@@ -134,7 +134,8 @@ def _parser() -> argparse.ArgumentParser:
                                    "model (default: the shipped D-MPNN), with the three B-neighbor metrics.")
     _add_trajectory_args(k)
     k.add_argument("--model", default="ka2d-dmpnn",
-                   help="ka2d-dmpnn (default), ka2d-cnn, or a model bundle (model.pt from mda-glassml train)")
+                   help="ka2d-dmpnn (default), ka2d-cnn, ka2d-dmpnn-paper, ka2d-cnn-paper (the paper's task), "
+                        "or a model bundle (model.pt from mda-glassml train)")
     k.add_argument("--window", type=float, default=None,
                    help="D-MPNN: average over sliding windows of this side (length units) instead of whole frames")
     k.add_argument("--device", default="cpu",

@@ -143,7 +143,7 @@ def test_small_windows_at_the_right_density_do_not_warn(dmpnn_path, example_univ
 
 
 def test_unknown_model_lists_the_shipped_ones():
-    with pytest.raises(InputError, match="ka2d-cnn, ka2d-dmpnn"):
+    with pytest.raises(InputError, match="ka2d-cnn, ka2d-cnn-paper, ka2d-dmpnn, ka2d-dmpnn-paper"):
         Classifier("ka2d-transformer")
 
 
@@ -248,7 +248,7 @@ def test_classify_command(dmpnn_path, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--model", "nonsense"], "ka2d-cnn, ka2d-dmpnn"),
+    (["--model", "nonsense"], "ka2d-cnn, ka2d-cnn-paper, ka2d-dmpnn, ka2d-dmpnn-paper"),
     (["--a-type", "1", "--b-type", "2"], "'A', 'B'"),
     (["--out", "/nonexistent/dir/x.csv"], "does not exist"),
 ])

@@ -28,18 +28,20 @@ Two recipes (``--recipe``):
    ``--bundle-runs`` (2) held-out cooling runs, small enough to ship, with
    the model's scores on them in the card (``heldout_shipped``).
 
-``paper`` (card version 1, the models shipped until the tg ones replace them)::
+``paper`` (card version 1; the models shipped beside the tg ones as ``ka2d-dmpnn-paper`` and
+``ka2d-cnn-paper``, the paper's exact task)::
 
     python -m mda_glassml.models.make_pretrained --recipe paper --cooling fast4320 --liquids liquids4320
 
 builds datasets 1-6, holds out 25 % of each campaign's trajectories, and
 trains on every liquid of datasets 1-6 against the T = 0.05 glass of its
-trajectory (thermal frames only): ``ka2d-dmpnn`` (invariant D-MPNN, k = 2,
-hidden 300, depth 3, mean readout, windows of side 12) and ``ka2d-cnn`` (the
+trajectory (thermal frames only): ``ka2d-dmpnn-paper`` (invariant D-MPNN, k = 2,
+hidden 300, depth 3, mean readout, windows of side 12) and ``ka2d-cnn-paper`` (the
 compact CNN on 250 x 250 images of whole frames). Both recipes write the
 bundles into ``mda_glassml/data/models/`` and held-out configurations into
 ``mda_glassml/data/heldout/`` (a GSD and a manifest naming each configuration's
-sets; the paper recipe all of them, the tg recipe a shippable sample) unless
+sets: ``ka2d_heldout_paper.*`` for the paper recipe, all of them;
+``ka2d_heldout.*`` for the tg recipe, a shippable sample) unless
 ``--out`` says otherwise, so that a test can check that the shipped models
 still reach the recorded scores.
 """
@@ -62,21 +64,25 @@ from ..training.crossval import cnn_builder, dmpnn_builder
 from ..training.data import LabelledFrames, group_split
 from ..training.loop import TrainConfig, fit, predict_logits, scores
 
-__all__ = ["main", "heldout_report", "HELDOUT_GSD", "HELDOUT_MANIFEST", "heldout_sets", "score_on_heldout", "baseline_scores",
+__all__ = ["main", "heldout_report", "HELDOUT_GSD", "HELDOUT_MANIFEST", "HELDOUT_PAPER_GSD",
+           "HELDOUT_PAPER_MANIFEST", "heldout_files", "heldout_sets", "score_on_heldout", "baseline_scores",
            "is_energy_baseline", "heldout_trajectories"]
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
 HELDOUT_GSD = _DATA / "heldout" / "ka2d_heldout.gsd"
 HELDOUT_MANIFEST = _DATA / "heldout" / "ka2d_heldout.csv"
+#: The paper recipe's held-out set (every held-out configuration of its campaigns), beside its ``-paper`` models.
+HELDOUT_PAPER_GSD = _DATA / "heldout" / "ka2d_heldout_paper.gsd"
+HELDOUT_PAPER_MANIFEST = _DATA / "heldout" / "ka2d_heldout_paper.csv"
 SEED = 2026
 
 #: The paper recipe (card version 1): every liquid of datasets 1-6 against the T = 0.05 glass, thermal only.
 SPECS: dict[str, dict[str, Any]] = {
-    "ka2d-dmpnn": {"builder": "dmpnn", "epochs": 20,
+    "ka2d-dmpnn-paper": {"builder": "dmpnn", "epochs": 20,
                    "params": {"k": 2, "window": 0.2, "hidden": 300, "depth": 3, "dropout": 0.0,
                               "ffn_layers": 2, "batch_size": 25},
                    "options": {"mode": "invariant", "n_rbf": 16, "readout": "mean", "windows_per_frame": 8}},
-    "ka2d-cnn": {"builder": "cnn", "epochs": 60, "params": {"dropout": 0.2, "batch_size": 10},
+    "ka2d-cnn-paper": {"builder": "cnn", "epochs": 60, "params": {"dropout": 0.2, "batch_size": 10},
                  "options": {"variant": "compact", "image_size": 250}},
 }
 
@@ -88,6 +94,13 @@ def _load(manifests: Path, name: str) -> LabelledFrames:
 def _concat(parts: list[LabelledFrames]) -> LabelledFrames:
     return LabelledFrames(sum((p.frames for p in parts), []), np.concatenate([p.labels for p in parts]),
                           np.concatenate([p.groups for p in parts]), np.concatenate([p.temperatures for p in parts]))
+
+
+def heldout_files(card: dict[str, Any], folder: Path | None = None) -> tuple[Path, Path]:
+    """The held-out GSD and manifest a shipped model's card scores refer to (``folder``: another heldout/)."""
+    gsd_path, manifest = (HELDOUT_GSD, HELDOUT_MANIFEST) if card.get("card_version", 1) >= 2 else (
+        HELDOUT_PAPER_GSD, HELDOUT_PAPER_MANIFEST)
+    return (gsd_path, manifest) if folder is None else (folder / gsd_path.name, folder / manifest.name)
 
 
 def heldout_sets(gsd_path: Path = HELDOUT_GSD, manifest: Path = HELDOUT_MANIFEST) -> dict[str, LabelledFrames]:
@@ -217,7 +230,7 @@ def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, 
     return out
 
 
-def _write_heldout(sets: dict[str, LabelledFrames], folder: Path) -> None:
+def _write_heldout(sets: dict[str, LabelledFrames], folder: Path, paper: bool = False) -> None:
     import gsd.hoomd  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -244,24 +257,27 @@ def _write_heldout(sets: dict[str, LabelledFrames], folder: Path) -> None:
             snap.particles.position = f.points3d.astype(np.float32)
             traj.append(snap)
     os.chmod(tmp, 0o644)  # gsd creates files readable by their owner only
-    os.replace(tmp, folder / HELDOUT_GSD.name)
-    with open(folder / HELDOUT_MANIFEST.name, "w", newline="") as fh:
+    gsd_path, manifest = heldout_files({"card_version": 1 if paper else 2}, folder)
+    os.replace(tmp, gsd_path)
+    with open(manifest, "w", newline="") as fh:
         w = csv.DictWriter(fh, ["frame", "label", "temperature", "trajectory", "inherent", "datasets"])
         w.writeheader()
         for r in rows:
             w.writerow({**r, "datasets": " ".join(r["datasets"])})
 
 
-#: The tg recipe (card version 2): Tg-labelled thermal frames and their inherent structures together. The
-#: models shipped today were made by the paper recipe (SPECS, card version 1); see docs/pretrained.rst.
+#: The tg recipe (card version 2, the default models): Tg-labelled thermal frames and their inherent structures
+#: together; see docs/pretrained.rst.
 TG_SPECS: dict[str, dict[str, Any]] = {
     "ka2d-dmpnn": {"model": "dmpnn", "epochs": 12,
                    # k = 6: the first shell, so that a node sees the pair distances its local energy depends on
                    "params": {"k": 6, "window": 0.2, "hidden": 128, "depth": 3, "dropout": 0.0,
                               "ffn_layers": 2, "batch_size": 25},
                    "options": {"mode": "invariant", "n_rbf": 16, "readout": "mean", "windows_per_frame": 4}},
+    # the paper's scale, 250 pixels for its 60 x 60 boxes, whatever the campaign's box: frames of other
+    # sizes are then seen as tiles of the training side at the same scale (Classifier.cnn_tiles)
     "ka2d-cnn": {"model": "cnn", "epochs": 30, "params": {"dropout": 0.2, "batch_size": 10},
-                 "options": {"variant": "compact", "image_size": 250}},
+                 "options": {"variant": "compact", "pixels_per_length": 250 / 60}},
 }
 CARD_VERSION = 2
 
@@ -283,7 +299,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--split", default="0.8,0.1,0.1",
                         help="tg: train/validation/test fractions of the remaining trajectories (default 0.8,0.1,0.1)")
     parser.add_argument("--out", default=str(_DATA), help="where models/ and heldout/ go (default: the package)")
-    parser.add_argument("--models", default="ka2d-dmpnn,ka2d-cnn", help="which models to train")
+    parser.add_argument("--models", default=None,
+                        help="which models to train (default: the recipe's two, ka2d-dmpnn,ka2d-cnn for tg and "
+                             "ka2d-dmpnn-paper,ka2d-cnn-paper for paper)")
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every model's epochs (tests)")
     parser.add_argument("--work", default=None, help="folder for manifests and checkpoints (default: temporary)")
     parser.add_argument("--bundle-runs", type=int, default=2,
@@ -299,9 +317,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    unknown = [m for m in args.models.split(",") if m not in (TG_SPECS if args.recipe == "tg" else SPECS)]
+    specs = TG_SPECS if args.recipe == "tg" else SPECS
+    args.models = args.models or ",".join(specs)
+    unknown = [m for m in args.models.split(",") if m not in specs]
     if unknown:
-        raise SystemExit(f"unknown model(s) {unknown}; choose from {sorted(TG_SPECS)}")
+        raise SystemExit(f"unknown model(s) {unknown} for --recipe {args.recipe}; choose from {sorted(specs)}")
     if args.hidden is not None and (args.recipe != "tg" or args.hidden < 1):
         raise SystemExit(f"--hidden takes a positive size and applies to the tg recipe, got {args.hidden} "
                          f"with --recipe {args.recipe}")
@@ -392,6 +412,11 @@ def _main_tg(args: argparse.Namespace) -> int:
             spec = {**spec, "params": {**spec["params"], "hidden": args.hidden}}
         if args.pair_energy and spec["model"] == "dmpnn":
             spec = {**spec, "options": {**spec["options"], "pair_energy": True}}
+        if "pixels_per_length" in spec["options"]:
+            options = dict(spec["options"])
+            side = train_all.geometry()["box_side"]
+            options["image_size"] = max(32, int(round(side * options.pop("pixels_per_length"))))
+            spec = {**spec, "options": options}
         epochs = max(1, int(round(spec["epochs"] * args.epochs_scale)))
         config = TrainConfig(epochs=epochs, seed=SEED, progress=not args.quiet)
         card = train_model(train_all, work / name, model=spec["model"], params=spec["params"], config=config,
@@ -510,8 +535,8 @@ def _main_paper(args: argparse.Namespace) -> int:
     tr, va = group_split(train_all.groups, (0.85, 0.15), seed=SEED)
     train, val = train_all.subset(tr), train_all.subset(va)
     out = Path(args.out)
-    _write_heldout(heldout, out / "heldout")  # frozen before any model exists
-    heldout_loaded = heldout_sets(out / "heldout" / HELDOUT_GSD.name, out / "heldout" / HELDOUT_MANIFEST.name)
+    _write_heldout(heldout, out / "heldout", paper=True)  # frozen before any model exists
+    heldout_loaded = heldout_sets(*heldout_files({"card_version": 1}, out / "heldout"))
 
     for name in args.models.split(","):
         spec = SPECS[name]
