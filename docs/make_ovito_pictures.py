@@ -118,14 +118,16 @@ PICTURES = {"bneighbor": bneighbor, "classifier": classifier, "attention": atten
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="ka2d-dmpnn", help="D-MPNN for the classifier and attention pictures")
+    parser.add_argument("--model", default="ka2d-dmpnn", help="D-MPNN for the classifier picture")
+    parser.add_argument("--attention-model", default="ka2d-dmpnn-paper",
+                        help="D-MPNN for the attention pictures (default: the paper's k = 2 model)")
     parser.add_argument("--window", type=float, default=15.0, help="window side of the local P(glass) map")
     parser.add_argument("--only", choices=sorted(PICTURES), action="append", help="render only these")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "_static")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.only or PICTURES:
-        PICTURES[name](args.out, args.model, args.window)
+        PICTURES[name](args.out, args.attention_model if name == "attention" else args.model, args.window)
 
 
 if __name__ == "__main__":

@@ -190,7 +190,8 @@ class AttentionGraphMetrics(FrameAnalysis):
     atomgroup, a_type, b_type
         As for :class:`GlassClassifier`.
     model : str or path
-        A D-MPNN with attention (default ``"ka2d-dmpnn"``).
+        A D-MPNN with attention (default ``"ka2d-dmpnn-paper"``, the paper's task and
+        neighbour count k = 2, on which the paper read its attention).
     cut : "paper", "trough" or float
         Which rescaled weights count as high (:func:`mda_glassml.attention.attention_graph`).
     window : float, optional
@@ -213,7 +214,7 @@ class AttentionGraphMetrics(FrameAnalysis):
     _per_frame = ("n_particles", "n_components", "n_bb_edges", "n_isolated_a", "n_isolated_b",
                   "components_per_particle", "bb_edges_per_particle", "isolated_a_per_particle")
 
-    def __init__(self, atomgroup: Any, model: Any = "ka2d-dmpnn", a_type: Any = "A", b_type: Any = "B",
+    def __init__(self, atomgroup: Any, model: Any = "ka2d-dmpnn-paper", a_type: Any = "A", b_type: Any = "B",
                  cut: Any = "paper", window: float | None = None, window_center: Any = None,
                  store_weights: bool = False, device: str = "cpu", **kwargs: Any):
         super().__init__(atomgroup, a_type, b_type, **kwargs)

@@ -180,7 +180,8 @@ class AttentionModifier(_GlassModifier):
     Parameters
     ----------
     model : str
-        A D-MPNN built with attention: ``"ka2d-dmpnn"`` (default) or a bundle path.
+        A D-MPNN built with attention: ``"ka2d-dmpnn-paper"`` (default: the paper's task and
+        k = 2, on which the paper read its attention) or a bundle path.
     a_type, b_type : str
         As for :class:`GlassClassifierModifier`.
     cut : {"paper", "trough", "value"}
@@ -192,7 +193,7 @@ class AttentionModifier(_GlassModifier):
         Create a bond for every kNN pair (replacing any bonds of the input).
     """
 
-    model = Str("ka2d-dmpnn", label="Model (name or model.pt path)")
+    model = Str("ka2d-dmpnn-paper", label="Model (name or model.pt path)")
     cut = Enum("paper", "trough", "value", label="High-attention cut")
     cut_value = Float(PAPER_CUT, label="Cut value (with cut = value)")
     create_bonds = Bool(True, label="Show the kNN pairs as bonds")
