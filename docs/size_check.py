@@ -24,7 +24,7 @@ import gsd.hoomd
 import numpy as np
 
 from mda_glassml.classify import Classifier, crossing_temperature
-from mda_glassml.frames import Frame
+from mda_glassml.frames import Frame, InputError
 from mda_glassml.simulation.campaign import Campaign
 from mda_glassml.simulation.tg import campaign_is_energies, fit_tg
 from mda_glassml.training.loop import scores
@@ -48,7 +48,11 @@ def main() -> None:
             for inherent, path in ((False, c.paths(i)[0]), (True, c.paths(i)[1])):
                 with gsd.hoomd.open(path) as traj:
                     frames[inherent].append([Frame.from_gsd(f, frame=k) for k, f in enumerate(traj)])
-        own = fit_tg(*campaign_is_energies(folder)) if len(frames[False]) > 1 else None
+        try:  # records up to T = 1, as the tg labels fit it (build_tg_datasets)
+            own = fit_tg(*campaign_is_energies(folder), t_max=1.0) if len(frames[False]) > 1 else None
+        except InputError as err:
+            print(f"{c.folder.name}: no Tg of its own ({err})")
+            own = None
         entry = {"n_particles": c.protocol.n_particles, "n_runs": len(frames[False]), "engine": c.engine,
                  "temperatures": temps.tolist(), "tg_own": None if own is None else own.tg,
                  "tg_own_err": None if own is None else own.tg_err, "tg": args.tg, "models": {}}

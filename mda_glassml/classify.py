@@ -59,7 +59,7 @@ import numpy as np
 import torch
 
 from .frames import DensityWarning, Frame, InputError
-from .graphs import pairs_within, square_tiles, window_members
+from .graphs import pairs_within, square_tiles, windows_at
 from .models.bundle import Bundle
 from .models.device import torch_device
 from .models.pretrained import load_model
@@ -342,14 +342,10 @@ class Classifier:
                 count[members] += 1
             batch.clear()
 
-        # Windows are cut from the particles of nearby grid cells only (O(N) in all, not
-        # O(N) a window), and batched up to tile_nodes particles a forward pass.
+        # Windows are cut from nearby grid cells only (graphs.windows_at: O(N) in all, not O(N) a window),
+        # and batched up to tile_nodes particles a forward pass.
         in_batch = 0
-        for k, (c, candidates) in enumerate(zip(centers, _window_candidates(frame, side, centers))):
-            near = Frame(frame.positions[candidates], frame.types[candidates], frame.box, True, frame.index,
-                         frame.type_names, frame.box_center)
-            cut, inside = window_members(near, side, c)
-            members = candidates[inside]
+        for k, (cut, members) in enumerate(windows_at(frame, side, centers)):
             batch.append((k, cut, members))
             in_batch += members.size
             if in_batch >= self.tile_nodes:
@@ -359,33 +355,6 @@ class Classifier:
             flush()
         local = np.divide(total, count, out=np.full(frame.n_particles, np.nan), where=count > 0)
         return WindowMap(float(p.mean()), p, centers, local)
-
-
-def _window_candidates(frame: Frame, side: float, centers: np.ndarray):
-    """Per window centre, the particles of the grid cells a square of ``side`` around it can reach.
-
-    Cells: the particles binned on a grid in fractional coordinates, of cells
-    no larger than ``side``; a window reaches the cells within its half side
-    (widened by the tilt) plus one, a superset of its particles.
-    """
-    box = frame.box
-    lx, ly, tilt = float(box.Lx), float(box.Ly), abs(float(box.xy))
-    nx, ny = max(1, int(lx // side)), max(1, int(ly // side))
-    frac = np.mod(box.make_fractional(frame.points3d)[:, :2], 1.0)
-    cell = np.minimum((frac * [nx, ny]).astype(np.int64), [nx - 1, ny - 1])
-    key = cell[:, 0] * ny + cell[:, 1]
-    order = np.argsort(key, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(key, minlength=nx * ny))]
-    reach_x = min(nx // 2, math.ceil(side / 2 * (1 + tilt) / (lx / nx)) + 1)
-    reach_y = min(ny // 2, math.ceil(side / 2 / (ly / ny)) + 1)
-    c3 = np.zeros((len(centers), 3), dtype=np.float32)
-    c3[:, :2] = centers
-    home = np.minimum((np.mod(box.make_fractional(c3)[:, :2], 1.0) * [nx, ny]).astype(np.int64), [nx - 1, ny - 1])
-    for cx, cy in home:
-        xs = np.unique(np.arange(cx - reach_x, cx + reach_x + 1) % nx)
-        ys = np.unique(np.arange(cy - reach_y, cy + reach_y + 1) % ny)
-        keys = (xs[:, None] * ny + ys).ravel()
-        yield np.sort(np.concatenate([order[bounds[q]:bounds[q + 1]] for q in keys]))
 
 
 @dataclass(frozen=True)

@@ -59,9 +59,24 @@ def logged_temperature(universe: Any) -> np.ndarray | None:
     As in :mod:`gsd.hoomd`, a frame without the entry takes frame 0's value
     (the format's default); frames with neither get NaN. Only GSD files log
     per-frame values in a standard place; for other formats this returns None.
+    A chain of files (``mda.Universe(top, [a.gsd, b.gsd])``) gets each file's
+    values in turn (NaN for a file that logs none); None if no file logs any.
     """
-    filename = getattr(universe.trajectory, "filename", None)
-    if not filename or not str(filename).lower().endswith(".gsd"):
+    trajectory = universe.trajectory
+    files = getattr(trajectory, "filenames", None)  # MDAnalysis' ChainReader
+    if files is None:
+        filename = getattr(trajectory, "filename", None)
+        return _gsd_temperature(filename) if filename else None
+    parts = [_gsd_temperature(f) for f in files]
+    if all(p is None for p in parts):
+        return None
+    lengths = [r.n_frames for r in trajectory.readers]
+    values = np.concatenate([np.full(n, np.nan) if p is None else p for p, n in zip(parts, lengths)])
+    return values if len(values) == trajectory.n_frames else None
+
+
+def _gsd_temperature(filename: Any) -> np.ndarray | None:
+    if not str(filename).lower().endswith(".gsd"):
         return None
     import gsd.fl
 

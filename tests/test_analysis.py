@@ -127,3 +127,19 @@ def test_example_metrics_fall_with_temperature(example_universe):
         assert cold < 0.5 * hot, key
         rho = np.corrcoef(temperature, values)[0, 1]
         assert rho > 0.8, (key, rho)
+
+
+def test_a_chain_of_files_logs_each_files_temperatures():
+    # mda.Universe(top, [a.gsd, b.gsd]) reads a ChainReader: the temperatures are each file's in turn, and a
+    # classifier run past the first file's end reads the second's (it indexed the first file's before).
+    import MDAnalysis as mda
+
+    from mda_glassml.analysis import GlassClassifier
+    from mda_glassml.data import EXAMPLE_TRAJECTORY
+    from mda_glassml.trajectory import logged_temperature
+
+    u = mda.Universe(EXAMPLE_TRAJECTORY, [EXAMPLE_TRAJECTORY, EXAMPLE_TRAJECTORY])
+    t = logged_temperature(u)
+    assert t.shape == (42,) and t[20] == pytest.approx(0.05) and t[21] == pytest.approx(1.99025)
+    p = GlassClassifier(u.atoms).run(start=20, stop=22).results.probability
+    assert p[0] > 0.5 > p[1]  # the T = 0.05 glass, then the next file's T = 1.99 liquid

@@ -181,3 +181,22 @@ def test_knn_exact_on_a_bundled_frame():
         frame = Frame.from_gsd(traj[-1])
     _, pj, _ = knn(frame, 3)
     assert np.array_equal(pj.reshape(-1, 3), _brute_knn(frame, 3))
+
+
+def test_windows_cut_from_nearby_cells_are_the_windows_of_the_whole_frame():
+    # square_tiles and the window map cut each window from nearby grid cells only (O(N) in all); the
+    # windows must be exactly those cut from every particle: same particles, same order, same positions.
+    import gsd.hoomd
+
+    from mda_glassml.data import EXAMPLE_TRAJECTORY
+    from mda_glassml.graphs import replicate, window_members, windows_at
+
+    with gsd.hoomd.open(EXAMPLE_TRAJECTORY) as traj:
+        frame = replicate(Frame.from_gsd(traj[20]), 2, 1)  # a 120 x 60 box
+    rng = np.random.default_rng(3)
+    centers = np.r_[rng.uniform(-70, 70, size=(30, 2)), [[60.0, 30.0], [-60.0, -30.0]]]  # edges wrap
+    for side in (7.5, 30.0):
+        for c, (cut, members) in zip(centers, windows_at(frame, side, centers)):
+            ref, ref_members = window_members(frame, side, c)
+            assert np.array_equal(members, ref_members)
+            assert np.array_equal(cut.positions, ref.positions) and np.array_equal(cut.types, ref.types)
