@@ -30,6 +30,13 @@ from mda_glassml.simulation.tg import campaign_is_energies, fit_tg
 from mda_glassml.training.loop import scores
 
 
+def _scores(p: np.ndarray, liquid: np.ndarray, glass: np.ndarray) -> tuple[float, float]:
+    """AUC and accuracy of P(glass) (runs x records) on the liquid records against the glass ones."""
+    y = np.r_[np.zeros(p[:, liquid].size), np.ones(p[:, glass].size)]
+    z = np.clip(np.r_[p[:, liquid].ravel(), p[:, glass].ravel()], 1e-300, 1 - 1e-16)
+    return scores(y, np.log(z) - np.log1p(-z))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("campaigns", nargs="+")
@@ -61,17 +68,12 @@ def main() -> None:
             res = {}
             for inherent in (False, True):
                 p = np.array([clf.probabilities(run) for run in frames[inherent]])  # runs x records
-                liquid, glass = temps > args.liquid_above, np.isclose(temps, 0.05)
-                y = np.r_[np.zeros(p[:, liquid].size), np.ones(p[:, glass].size)]
-                z = np.r_[p[:, liquid].ravel(), p[:, glass].ravel()]
-                auc, _ = scores(y, np.log(np.clip(z, 1e-300, 1)) - np.log(np.clip(1 - z, 1e-300, 1)))
+                auc, _ = _scores(p, temps > args.liquid_above, np.isclose(temps, 0.05))
                 r = {"mean_p": p.mean(axis=0).tolist(), "auc": auc,
                      "crossing": crossing_temperature(np.tile(temps, len(p)), p.ravel()).temperature}
                 if args.tg is not None:
-                    glass, liquid = temps < args.tg - args.delta, temps > args.tg + args.delta
-                    y = np.r_[np.zeros(p[:, liquid].size), np.ones(p[:, glass].size)]
-                    z = np.r_[p[:, liquid].ravel(), p[:, glass].ravel()]
-                    r["auc_tg"], r["accuracy_tg"] = scores(y, np.log(np.clip(z, 1e-300, 1)) - np.log(np.clip(1 - z, 1e-300, 1)))
+                    r["auc_tg"], r["accuracy_tg"] = _scores(p, temps > args.tg + args.delta,
+                                                            temps < args.tg - args.delta)
                 res["inherent" if inherent else "thermal"] = r
             entry["models"][name] = res
             tg_own = "" if own is None else f", own Tg {own.tg:.3f} +- {own.tg_err:.3f}"

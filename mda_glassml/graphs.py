@@ -25,8 +25,8 @@ import numpy as np
 
 from .frames import Frame, InputError, check_k
 
-__all__ = ["DEFINITIONS", "knn", "distances64", "lay_apart", "undirected", "b_neighbor_edges", "window", "window_members", "window_candidates", "windows_at", "window_mask", "neighbor_box",
-           "pairs_within", "replicate", "square_tiles"]
+__all__ = ["DEFINITIONS", "knn", "distances64", "lay_apart", "undirected", "b_neighbor_edges", "window", "window_members",
+           "window_candidates", "windows_at", "window_mask", "neighbor_box", "pairs_within", "replicate", "square_tiles"]
 
 #: The two named B-neighbor graph definitions (see :mod:`mda_glassml.metrics`).
 DEFINITIONS = ("symmetric", "directed")

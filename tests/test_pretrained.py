@@ -13,7 +13,7 @@ _SETS = {}
 
 def sets_for(card):
     """The packaged held-out set a card's scores refer to (the paper recipe's or the tg recipe's sample)."""
-    files = heldout_files(card)
+    files = heldout_files(card.get("card_version", 1))
     if files not in _SETS:
         torch.set_num_threads(1)
         _SETS[files] = heldout_sets(*files)

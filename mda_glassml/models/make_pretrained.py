@@ -96,9 +96,12 @@ def _concat(parts: list[LabelledFrames]) -> LabelledFrames:
                           np.concatenate([p.groups for p in parts]), np.concatenate([p.temperatures for p in parts]))
 
 
-def heldout_files(card: dict[str, Any], folder: Path | None = None) -> tuple[Path, Path]:
-    """The held-out GSD and manifest a shipped model's card scores refer to (``folder``: another heldout/)."""
-    gsd_path, manifest = (HELDOUT_GSD, HELDOUT_MANIFEST) if card.get("card_version", 1) >= 2 else (
+def heldout_files(card_version: int, folder: Path | None = None) -> tuple[Path, Path]:
+    """The held-out GSD and manifest that cards of this version score (``folder``: another heldout/).
+
+    Version 2 (tg recipe): ``ka2d_heldout.*``; version 1 (paper recipe): ``ka2d_heldout_paper.*``.
+    """
+    gsd_path, manifest = (HELDOUT_GSD, HELDOUT_MANIFEST) if card_version >= 2 else (
         HELDOUT_PAPER_GSD, HELDOUT_PAPER_MANIFEST)
     return (gsd_path, manifest) if folder is None else (folder / gsd_path.name, folder / manifest.name)
 
@@ -230,7 +233,7 @@ def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, 
     return out
 
 
-def _write_heldout(sets: dict[str, LabelledFrames], folder: Path, paper: bool = False) -> None:
+def _write_heldout(sets: dict[str, LabelledFrames], folder: Path, card_version: int) -> None:
     import gsd.hoomd  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -257,7 +260,7 @@ def _write_heldout(sets: dict[str, LabelledFrames], folder: Path, paper: bool = 
             snap.particles.position = f.points3d.astype(np.float32)
             traj.append(snap)
     os.chmod(tmp, 0o644)  # gsd creates files readable by their owner only
-    gsd_path, manifest = heldout_files({"card_version": 1 if paper else 2}, folder)
+    gsd_path, manifest = heldout_files(card_version, folder)
     os.replace(tmp, gsd_path)
     with open(manifest, "w", newline="") as fh:
         w = csv.DictWriter(fh, ["frame", "label", "temperature", "trajectory", "inherent", "datasets"])
@@ -269,8 +272,8 @@ def _write_heldout(sets: dict[str, LabelledFrames], folder: Path, paper: bool = 
 #: The tg recipe (card version 2, the default models): Tg-labelled thermal frames and their inherent structures
 #: together; see docs/pretrained.rst.
 TG_SPECS: dict[str, dict[str, Any]] = {
-    # 40 epochs: at 12 the validation AUC was still rising (0.90 -> 0.91 over the last three; N = 1080
-    # campaign). hidden 32: inference at about 30 frames/s (benchmarks/bench_model_size.py).
+    # 40 epochs: at 12 the validation AUC was still rising (0.910; 0.953 at 40, N = 1080 campaign).
+    # hidden 32: the fast model (22.7 frames/s at N = 4320, one thread; docs/benchmarks.rst).
     "ka2d-dmpnn": {"model": "dmpnn", "epochs": 40,
                    # k = 6: the first shell, so that a node sees the pair distances its local energy depends on
                    "params": {"k": 6, "window": 0.2, "hidden": 32, "depth": 3, "dropout": 0.0,
@@ -324,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in args.models.split(",") if m not in specs]
     if unknown:
         raise SystemExit(f"unknown model(s) {unknown} for --recipe {args.recipe}; choose from {sorted(specs)}")
+    if args.pair_energy and args.recipe != "tg":
+        raise SystemExit("--pair-energy applies to the tg recipe's D-MPNN, not to --recipe paper")
     if args.hidden is not None and (args.recipe != "tg" or args.hidden < 1):
         raise SystemExit(f"--hidden takes a positive size and applies to the tg recipe, got {args.hidden} "
                          f"with --recipe {args.recipe}")
@@ -414,11 +419,11 @@ def _main_tg(args: argparse.Namespace) -> int:
     # Frozen before any model exists: every held-out configuration in the work folder (tens of MB at
     # N = 4320), and beside the models the configurations of a few held-out cooling runs, small enough to ship,
     # on which a test checks that the shipped model still gives the scores its card records.
-    _write_heldout({**sets, **band}, work / "heldout")
+    _write_heldout({**sets, **band}, work / "heldout", CARD_VERSION)
     shipped_runs = sorted(g for g in keep_out if g.startswith(f"{cooling_name}/"))[:args.bundle_runs]
     shipped = {n: d.subset(np.flatnonzero(np.isin(d.groups, shipped_runs))) for n, d in sets.items()}
     shipped = {n: d for n, d in shipped.items() if len(d)}
-    _write_heldout(shipped, out / "heldout")
+    _write_heldout(shipped, out / "heldout", CARD_VERSION)
     for name in args.models.split(","):
         spec = TG_SPECS[name]
         if args.hidden is not None and spec["model"] == "dmpnn":
@@ -550,8 +555,8 @@ def _main_paper(args: argparse.Namespace) -> int:
     tr, va = group_split(train_all.groups, (0.85, 0.15), seed=SEED)
     train, val = train_all.subset(tr), train_all.subset(va)
     out = Path(args.out)
-    _write_heldout(heldout, out / "heldout", paper=True)  # frozen before any model exists
-    heldout_loaded = heldout_sets(*heldout_files({"card_version": 1}, out / "heldout"))
+    _write_heldout(heldout, out / "heldout", card_version=1)  # frozen before any model exists
+    heldout_loaded = heldout_sets(*heldout_files(1, out / "heldout"))
 
     for name in args.models.split(","):
         spec = SPECS[name]
