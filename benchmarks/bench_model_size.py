@@ -1,20 +1,31 @@
-"""D-MPNN inference cost against hidden size, for the model-size study (AUCs to be added).
+"""D-MPNN inference cost against hidden size, beside the held-out scores of models of each size.
 
-Untrained models of the shipped architecture (its featuriser, depth,
-readout, attention) with ``hidden`` = 300 (shipped), 128, 64, 32: frames per
-second on the bundled 4320-particle frames, one thread, batches of
-``--batch-size`` frames, and the ratio to the shipped size. The weights do
-not change the cost, so these are the costs of the retrained smaller models;
-the study that retrains them only has to add their held-out AUCs.
+Two uses:
 
-Run: ``python benchmarks/bench_model_size.py [--hidden 300 128 64 32] [--threads 1] [--model MODEL]``.
+- ``--bundles A.pt B.pt ...``: trained models of the model-size study (the
+  same recipe, data and seeds, only ``hidden`` changed: ``make_pretrained
+  --models ka2d-dmpnn --hidden H``). Per model: the model's time a frame on
+  the bundled 4320-particle frames (one thread, batches of ``--batch-size``),
+  frames per second with the graph, and from its card the validation AUC
+  (what a choice may use) and the held-out scores (reported, never chosen
+  on): Tg-labelled thermal and inherent-structure AUC, ECE, where P(glass)
+  crosses 0.5 along the held-out runs against their Tg.
+- without ``--bundles``: untrained models of the shipped architecture with
+  ``--hidden`` = 300, 128, 64, 32 (the weights do not change the cost).
+
+The graph is built once (the same featuriser for every size); every model
+runs on the same batch, interleaved over ``--repeat`` rounds, best time kept.
+
+Run: ``python benchmarks/bench_model_size.py [--bundles ...] [--hidden 300 128 64 32] [--threads 1]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
+import freud
 import gsd.hoomd
 import torch
 from torch_geometric.data import Batch
@@ -27,16 +38,29 @@ from mda_glassml.models.pretrained import load_model
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundles", nargs="+", help="trained D-MPNN bundles (.pt) of one recipe, any hidden size")
     parser.add_argument("--hidden", type=int, nargs="+", default=[300, 128, 64, 32])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--model", default="ka2d-dmpnn",
-                        help="whose featuriser and architecture (a shipped name or a bundle path)")
+                        help="without --bundles: whose featuriser and architecture (a shipped name or a bundle)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    shipped = load_model(args.model)
-    feat, cfg = shipped.featurizer, shipped.model.config.to_dict()
+    freud.parallel.set_num_threads(args.threads)
+    if args.bundles:
+        bundles = [load_model(path) for path in args.bundles]
+        feats = {json.dumps(b.featurizer.to_dict(), sort_keys=True) for b in bundles}
+        if len(feats) > 1:
+            raise SystemExit("these bundles featurise differently: a size study compares one recipe's models.")
+        feat = bundles[0].featurizer
+        models = {f"hidden {b.model.config.hidden}": b.model.eval() for b in bundles}
+    else:
+        bundles = []
+        shipped = load_model(args.model)
+        feat, cfg = shipped.featurizer, shipped.model.config.to_dict()
+        arch = {k: v for k, v in cfg.items() if k not in ("node_dim", "edge_dim", "hidden", "ffn_hidden")}
+        models = {f"hidden {h}": DMPNN(feat.node_dim, feat.edge_dim, hidden=h, **arch).eval() for h in args.hidden}
     with gsd.hoomd.open(EXAMPLE_TRAJECTORY) as traj:
         frames = [Frame.from_gsd(traj[i]) for i in range(args.batch_size)]
     t0 = time.perf_counter()
@@ -44,23 +68,37 @@ def main() -> None:
     t_graph = (time.perf_counter() - t0) / len(frames)
     print(f"graphs: {t_graph * 1e3:.1f} ms a frame ({batch.num_edges // len(frames)} edges); "
           f"{args.threads} thread(s)")
-    base = None
-    for hidden in args.hidden:
-        arch = {k: v for k, v in cfg.items() if k not in ("node_dim", "edge_dim", "hidden", "ffn_hidden")}
-        model = DMPNN(feat.node_dim, feat.edge_dim, hidden=hidden, **arch).eval()
-        with torch.inference_mode():
+    best = {name: float("inf") for name in models}
+    with torch.inference_mode():
+        for model in models.values():
             model(batch)
-            best = min(_timed(model, batch) for _ in range(args.repeat)) / len(frames)
-        base = base or best
-        fps = 1 / (best + t_graph)
-        print(f"hidden {hidden:4d}: model {best * 1e3:7.1f} ms a frame, {fps:6.1f} frames/s with the graph, "
-              f"{base / best:5.1f}x the speed of hidden {args.hidden[0]}")
+        for _ in range(args.repeat):
+            for name, model in models.items():
+                t0 = time.perf_counter()
+                model(batch)
+                best[name] = min(best[name], (time.perf_counter() - t0) / len(frames))
+    base = max(best.values())
+    for i, (name, t) in enumerate(best.items()):
+        line = (f"{name:>11s}: model {t * 1e3:7.1f} ms a frame, {1 / (t + t_graph):6.1f} frames/s with the graph, "
+                f"{base / t:5.1f}x the speed of the slowest")
+        if bundles:
+            line += "\n" + _scores(bundles[i].card)
+        print(line)
 
 
-def _timed(model, batch) -> float:
-    t0 = time.perf_counter()
-    model(batch)
-    return time.perf_counter() - t0
+def _scores(card: dict) -> str:
+    """The card's validation AUC and held-out scores, one line."""
+    val = card.get("scores", {}).get("validation_auc", float("nan"))
+    held = card.get("heldout", {})
+    sets = held.get("sets", {})
+    thermal, inherent = sets.get("tg_thermal", {}), sets.get("tg_is", {})
+    crossing = held.get("crossing", {})
+    rel = card.get("heldout_reliability", {})
+    return (f"             validation AUC {val:.3f} | held out: thermal AUC {thermal.get('auc', float('nan')):.3f}, "
+            f"inherent AUC {inherent.get('auc', float('nan')):.3f} (IS energy alone "
+            f"{inherent.get('baselines', {}).get('is_energy', float('nan')):.3f}), ECE {rel.get('ece', float('nan')):.3f}, "
+            f"crossing {crossing.get('thermal', {}).get('pooled', float('nan')):.3f} / inherent "
+            f"{crossing.get('inherent', {}).get('pooled', float('nan')):.3f} vs Tg {crossing.get('tg', float('nan')):.3f}")
 
 
 if __name__ == "__main__":

@@ -11,9 +11,12 @@ sliding-window map (D-MPNN, windows of side 12) and the CNN (shipped
   fresh subprocess so that peaks do not mix, watched and killed above
   ``--rss-limit`` GB; the log-log slope of time against N;
 - the multiprocessing speed-up of ``GlassClassifier`` on 100 frames
-  (the bundled trajectory repeated), 2 workers against serial.
+  (the bundled trajectory repeated), 2 workers against serial, beside the
+  machine's ceiling: 2 independent serial runs of 50 frames at once against
+  one alone (no start-up, nothing to gather: only the cores slowing each
+  other down).
 
-Everything runs on one torch thread (``--threads``). The numbers are
+Everything runs on one thread (torch and freud). The numbers are
 ratios from one run; docs/benchmarks.rst has the measured values.
 
 Run: ``python benchmarks/bench_scale.py [--tiles 1 2 5 15] [--kinds ...] [--mp-frames 100] [--dmpnn MODEL]``
@@ -79,9 +82,11 @@ def operation(kind: str, dmpnn: str = "ka2d-dmpnn"):
 
 
 def child(kind: str, t: int, repeat: int, dmpnn: str) -> None:
+    import freud
     import torch
 
     torch.set_num_threads(1)
+    freud.parallel.set_num_threads(1)  # its TBB pool would otherwise take every core
     run = operation(kind, dmpnn)
     frame = tiled_glass(t)
     before = rss_gb()
@@ -114,16 +119,22 @@ def watched(args: list[str], limit_gb: float) -> dict | None:
     return json.loads(out[-1]) if proc.returncode == 0 and out else None
 
 
-def multiprocessing_speedup(n_frames: int, workers: int, dmpnn: str) -> tuple[float, float]:
+def _chained(n_frames: int):
     import MDAnalysis as mda
+
+    from mda_glassml.data import EXAMPLE_TRAJECTORY
+
+    n_traj = len(mda.Universe(EXAMPLE_TRAJECTORY).trajectory)
+    return mda.Universe(EXAMPLE_TRAJECTORY, [EXAMPLE_TRAJECTORY] * math.ceil(n_frames / n_traj))
+
+
+def multiprocessing_speedup(n_frames: int, workers: int, dmpnn: str) -> tuple[float, float]:
     import torch
 
     from mda_glassml.analysis import GlassClassifier
-    from mda_glassml.data import EXAMPLE_TRAJECTORY
 
     torch.set_num_threads(1)
-    n_traj = len(mda.Universe(EXAMPLE_TRAJECTORY).trajectory)
-    u = mda.Universe(EXAMPLE_TRAJECTORY, [EXAMPLE_TRAJECTORY] * math.ceil(n_frames / n_traj))
+    u = _chained(n_frames)
     times = {}
     for backend in ("serial", "multiprocessing"):
         kw = {} if backend == "serial" else {"backend": backend, "n_workers": workers}
@@ -131,6 +142,40 @@ def multiprocessing_speedup(n_frames: int, workers: int, dmpnn: str) -> tuple[fl
         GlassClassifier(u.atoms, model=dmpnn).run(stop=n_frames, **kw)
         times[backend] = time.perf_counter() - t0
     return n_frames / times["serial"], times["serial"] / times["multiprocessing"]
+
+
+def serial_share(n_frames: int, dmpnn: str) -> None:
+    """Child: a serial GlassClassifier run of ``n_frames`` (after a warm-up), its seconds as JSON."""
+    import freud
+    import torch
+
+    from mda_glassml.analysis import GlassClassifier
+
+    torch.set_num_threads(1)
+    freud.parallel.set_num_threads(1)
+    u = _chained(n_frames)
+    GlassClassifier(u.atoms, model=dmpnn).run(stop=2)
+    t0 = time.perf_counter()
+    GlassClassifier(u.atoms, model=dmpnn).run(stop=n_frames)
+    print(json.dumps({"seconds": time.perf_counter() - t0}))
+
+
+def machine_ceiling(n_frames: int, workers: int, dmpnn: str) -> float:
+    """The speed-up ``workers`` independent processes reach here: ``workers`` serial runs of an equal share at once.
+
+    No start-up, no results to gather: what is left is how much the cores slow each other down (shared
+    caches and memory bandwidth; on a VM, whatever the host shares), the ceiling of any backend.
+    """
+    share = max(1, n_frames // workers)
+    args = [sys.executable, __file__, "--serial-share", str(share), dmpnn]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+    def seconds(procs: list) -> list[float]:
+        return [json.loads(p.communicate()[0].strip().splitlines()[-1])["seconds"] for p in procs]
+
+    alone = seconds([subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)])[0]
+    together = seconds([subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env) for _ in range(workers)])
+    return workers * alone / max(together)
 
 
 def main() -> None:
@@ -145,7 +190,10 @@ def main() -> None:
     parser.add_argument("--dmpnn", default="ka2d-dmpnn",
                         help="the D-MPNN measured: a shipped name or a bundle path (default ka2d-dmpnn)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--serial-share", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serial_share:
+        return serial_share(int(args.serial_share[0]), args.serial_share[1])
     if args.child:
         kind, t, repeat, dmpnn = args.child
         return child(kind, int(t), int(repeat), dmpnn)
@@ -155,7 +203,7 @@ def main() -> None:
         for t in args.tiles:
             if kind == "window" and t > args.window_max_tiles:
                 continue
-            row = watched(["--child", kind, str(t), "3" if t == 1 else "1", args.dmpnn], args.rss_limit)
+            row = watched(["--child", kind, str(t), "10" if t == 1 else "1", args.dmpnn], args.rss_limit)
             if row is None:
                 print(f"{kind:8s} {4320 * t * t:10d}   failed or killed")
                 continue
@@ -168,8 +216,10 @@ def main() -> None:
             print(f"{kind:8s} log-log slope of time, {a['n']} -> {b['n']}: {slope:.3f}", flush=True)
     if args.mp_frames:
         fps, speedup = multiprocessing_speedup(args.mp_frames, args.workers, args.dmpnn)
+        ceiling = machine_ceiling(args.mp_frames, args.workers, args.dmpnn)
         print(f"GlassClassifier, {args.mp_frames} frames: serial {fps:.2f} frames/s; multiprocessing with "
-              f"{args.workers} workers {speedup:.2f}x faster")
+              f"{args.workers} workers {speedup:.2f}x faster; {args.workers} independent serial runs of "
+              f"{args.mp_frames // args.workers} frames at once: {ceiling:.2f}x (this machine's ceiling)")
 
 
 if __name__ == "__main__":

@@ -158,6 +158,19 @@ def test_glass_classifier_backends_agree(dmpnn_path, u, backend):
     np.testing.assert_allclose(serial.results.probability, direct, atol=1e-6)
 
 
+def test_workers_get_equal_shares_cut_at_whole_batches(dmpnn_path, u):
+    # 100 frames in batches of 8 between 2 workers: 48 + 52 (whole batches split evenly would give 56 + 44,
+    # a worker idle for an eighth of the run); every cut at a multiple of the batch size, so that each
+    # backend forms the serial run's batches.
+    n = len(u.trajectory)
+    g = GlassClassifier(u.atoms, model=dmpnn_path, batch_size=4)
+    parts = g._setup_computation_groups(2, start=0, stop=n, step=1)
+    sizes = [len(p) for p in parts]
+    assert sum(sizes) == n and np.array_equal(np.concatenate(parts)[:, 0], np.arange(n))  # (frame, index) rows
+    assert all(s % 4 == 0 for s in sizes[:-1]) and max(sizes) - min(sizes) <= 4
+    parts = g._setup_computation_groups(3, start=0, stop=2, step=1)  # fewer frames than workers
+    assert np.array_equal(np.concatenate(parts)[:, 0], [0, 1])
+
 def test_local_probability_map(dmpnn_path, u):
     res = GlassClassifier(u.atoms, model=dmpnn_path, window=20.0).run(stop=2).results
     assert res.local_probability.shape == (4320, 2)

@@ -125,11 +125,14 @@ class GlassClassifier(FrameAnalysis):
         # Split the frames between workers only at multiples of the batch size, so that every
         # backend forms the same batches and gives the same bits (a batch's matrix products
         # round differently from a smaller batch's).
+        # Each cut is the multiple of the batch size nearest to an equal share of frames (100 frames in
+        # batches of 8 between 2 workers: 48 + 52, where whole batches split evenly give 56 + 44).
         (frames,) = super()._setup_computation_groups(1, *args, **kwargs)
         size = self.classifier.batch_size if self.window is None else 1
-        n_batches = -(-len(frames) // size)
-        parts = np.array_split(np.arange(n_batches), max(1, min(n_parts, n_batches)))
-        return [frames[p[0] * size:(p[-1] + 1) * size] for p in parts if len(p)] or [frames]
+        n = len(frames)
+        cuts = {min(n, round(i * n / n_parts / size) * size) for i in range(1, max(1, n_parts))}
+        bounds = sorted(cuts | {0, n})
+        return [frames[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a] or [frames]
 
     def _compute(self, *args: Any, **kwargs: Any):
         # Frames are classified in batches; the last, partial batch is classified here, in
@@ -148,13 +151,16 @@ class GlassClassifier(FrameAnalysis):
 def _single_threaded_in_worker() -> None:
     import multiprocessing  # noqa: PLC0415
 
+    import freud  # noqa: PLC0415
     import torch  # noqa: PLC0415
 
     # A forked worker must not enter the OpenMP thread pool it inherited from its parent (it
     # would wait forever for threads that were not copied); one thread a worker is also what
-    # the parallel backends size their pools for.
+    # the parallel backends size their pools for (freud's TBB pool too: two workers with a pool
+    # of every core each oversubscribe the machine).
     if multiprocessing.parent_process() is not None:
         torch.set_num_threads(1)
+        freud.parallel.set_num_threads(1)
 
 
 class CNNClassifier(GlassClassifier):

@@ -230,7 +230,9 @@ class Featurizer:
         if self.n_rbf:
             centers = torch.linspace(0.0, self.rbf_cutoff, self.n_rbf)
             width = self.rbf_cutoff / max(self.n_rbf - 1, 1)
-            out = torch.exp(-(((d - centers) / width) ** 2))
+            # Clamped at exp(-87), float32's smallest normal number: the far tails would be denormal, where
+            # exp is ten times slower (half of the graph's features time); the features move by < 2e-38.
+            out = torch.exp((((d - centers) / width) ** 2).neg_().clamp_(min=-87.0))
         else:
             out = d
         if not self.pair_energy:
