@@ -167,8 +167,14 @@ class Classifier:
         return self.bundle.card
 
     # -- checks -----------------------------------------------------------
-    def check(self, frame: Frame) -> None:
-        """Warn once per kind of problem if ``frame`` is outside what the model was trained on."""
+    def check(self, frame: Frame, closest: float | None = None) -> None:
+        """Warn once per kind of problem if ``frame`` is outside what the model was trained on.
+
+        ``closest``: the frame's smallest pair distance when already known (a
+        D-MPNN graph has every particle's nearest neighbour among its edges);
+        the search for overlapping pairs then runs only if it is below
+        :data:`OVERLAP_DISTANCE`.
+        """
         density = frame.n_particles / frame.area
         tolerance = self.density_tolerance
         if self.train_density and not frame.periodic:
@@ -181,6 +187,8 @@ class Classifier:
             self._warn("density", f"{where}: number density {density:.4g} is far from the "
                                   f"training density {self.train_density:.4g} (more than "
                                   f"{self.density_tolerance:.0%} off): probabilities may be meaningless.")
+        if closest is not None and closest >= OVERLAP_DISTANCE:
+            return
         # A radius query, not the exact kNN: a threshold needs no float64 ranking, and this runs on every frame.
         i, j, d = pairs_within(frame, OVERLAP_DISTANCE)
         if d.size:
@@ -236,8 +244,11 @@ class Classifier:
         """The model's logit per frame (batched; huge frames tile by tile)."""
         frames = list(frames)
         out = np.empty(len(frames))
+        # A D-MPNN's graphs of the frames themselves hold each particle's nearest neighbour: the overlap
+        # check reads their edge lengths instead of searching again (a tenth of the time at N = 4320).
+        graphs_first = self.kind == "dmpnn" and not self.inherent
         for f in frames:
-            self.check(f)
+            self.check(f, closest=np.inf if graphs_first else None)  # the density here, overlaps below
             self.check_side(math.sqrt(f.area), "whole frames" if f.periodic else "windows")
         if self.inherent:
             from .simulation.inherent import inherent_frames  # noqa: PLC0415
@@ -247,12 +258,19 @@ class Classifier:
             return self._cnn_logits(frames)
         huge = [i for i, f in enumerate(frames) if self.kind == "dmpnn" and f.n_particles > self.tile_nodes]
         for i in huge:
-            out[i] = float(tiled_logit(self.model, TiledGraph.from_frame(self.bundle.featurizer, frames[i],
-                                                                         self.tile_nodes)))
+            graph = TiledGraph.from_frame(self.bundle.featurizer, frames[i], self.tile_nodes)
+            if graphs_first:
+                self.check(frames[i], closest=float(graph.distance.min()))
+            out[i] = float(tiled_logit(self.model, graph))
         rest = np.setdiff1d(np.arange(len(frames)), huge)
         for start in range(0, len(rest), self.batch_size):
-            part = rest[start:start + self.batch_size]
-            out[part] = self.model(self._collate([frames[i] for i in part])).double().cpu().numpy()
+            part = [frames[i] for i in rest[start:start + self.batch_size]]
+            batch = self._collate(part)
+            if graphs_first:
+                closest = float(batch.distance.min())
+                for f in part:  # all clear, or each frame searched for its overlaps (rare)
+                    self.check(f, closest=closest if closest >= OVERLAP_DISTANCE else None)
+            out[rest[start:start + self.batch_size]] = self.model(batch).double().cpu().numpy()
         return out
 
     def cnn_tiles(self, frame: Frame) -> list[Frame]:

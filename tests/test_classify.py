@@ -119,6 +119,23 @@ def test_overlapping_particles_are_flagged(dmpnn_path, example_universe):
     assert "frame None" not in text
 
 
+@pytest.mark.parametrize("tile_nodes", [16384, 1000])  # whole-frame batches, and tiled graphs
+def test_one_overlapping_pair_is_found_from_the_graph(dmpnn_path, example_universe, tile_nodes):
+    # The D-MPNN path reads the graph's edge lengths instead of searching: one pair pushed to 0.3 apart in
+    # the second frame of a batch is still found, counted and placed.
+    clf = Classifier(dmpnn_path, tile_nodes=tile_nodes)
+    frame = Frame.from_atomgroup(example_universe.atoms)
+    pos = frame.positions.copy()
+    i = 100
+    j = int(np.argsort(np.linalg.norm(pos - pos[i], axis=1))[1])
+    pos[j] = pos[i] + 0.3 * (pos[j] - pos[i]) / np.linalg.norm(pos[j] - pos[i])
+    bad = Frame(pos, frame.types, frame.box, True, 7, frame.type_names)
+    with pytest.warns(DensityWarning, match="frame 7: 2 particles have a neighbour closer than 0.5 "
+                                            r"\(closest 0.3;") as record:
+        clf.probabilities([frame, bad])
+    assert len(record) == 1
+
+
 def test_small_windows_at_the_right_density_do_not_warn(dmpnn_path, example_universe):
     import warnings
 

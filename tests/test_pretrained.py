@@ -91,3 +91,11 @@ def test_heldout_trajectories_are_stratified_by_campaign():
         out = heldout_trajectories(groups * 2, seed=seed)
         assert sum(g.startswith("fast/") for g in out) == 4 and sum(g.startswith("liquids/") for g in out) == 3
     assert heldout_trajectories(groups) == heldout_trajectories(list(reversed(groups)))  # names alone decide
+
+
+@pytest.mark.parametrize("option", [["--pair-energy"], ["--hidden", "16"], ["--pixels-per-length", "8"]])
+def test_recipe_studies_are_refused_outside_the_tg_recipe(option):
+    from mda_glassml.models.make_pretrained import main
+
+    with pytest.raises(SystemExit, match="applies to the tg recipe"):
+        main(["--recipe", "paper", "--cooling", "unused", *option])

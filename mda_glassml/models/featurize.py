@@ -54,7 +54,9 @@ class GlassGraph(Data):
 
     Attributes: ``x`` (nodes × node features), ``edge_index`` (2 × E),
     ``edge_attr`` (E × edge features), ``rev_index`` (E,), ``types`` (N,),
-    optionally ``y`` (label, 1 = glass).
+    ``distance`` (E,: each edge's length; every particle's nearest neighbour
+    is an edge, so its minimum is the closest pair of the frame), optionally
+    ``y`` (label, 1 = glass).
     """
 
     def __inc__(self, key: str, value: Any, *args, **kwargs) -> Any:
@@ -140,6 +142,7 @@ class Featurizer:
             edge_attr=edge_attr,
             rev_index=torch.as_tensor(rev),
             types=torch.as_tensor(frame.types.astype(np.int64)),
+            distance=torch.as_tensor(dist),
         )
         if label is not None:
             data.y = torch.tensor([float(label)], dtype=torch.float32)
@@ -207,7 +210,7 @@ class Featurizer:
         node_graph = np.repeat(np.arange(len(frames)), counts)
         return Batch(x=torch.cat([self.node_features(f) for f in frames]), edge_index=torch.as_tensor(np.stack([src, dst])),
                      edge_attr=self.edge_features(torch.as_tensor(dist), pair_types(laid.types, src, dst)),
-                     rev_index=torch.as_tensor(rev),
+                     rev_index=torch.as_tensor(rev), distance=torch.as_tensor(dist),
                      types=torch.as_tensor(laid.types.astype(np.int64)), batch=torch.as_tensor(node_graph),
                      ptr=torch.as_tensor(starts))
 

@@ -315,6 +315,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="tg: the D-MPNN's hidden size instead of the recipe's (the model-size study)")
     parser.add_argument("--pair-energy", action="store_true",
                         help="tg: the D-MPNN's edges also carry their Kob-Andersen pair energy (a recipe study)")
+    parser.add_argument("--pixels-per-length", type=float, default=None,
+                        help="tg: the CNN's rendering scale (pixels per unit length) instead of the recipe's "
+                             "250/60 (a recipe study)")
     parser.add_argument("--sigmas", type=float, default=2.0, help="dataset 6 energy-match tolerance (standard errors)")
     parser.add_argument("--quiet", action="store_true")
     return parser
@@ -332,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.hidden is not None and (args.recipe != "tg" or args.hidden < 1):
         raise SystemExit(f"--hidden takes a positive size and applies to the tg recipe, got {args.hidden} "
                          f"with --recipe {args.recipe}")
+    if args.pixels_per_length is not None and (args.recipe != "tg" or not args.pixels_per_length > 0):
+        raise SystemExit(f"--pixels-per-length takes a positive scale and applies to the tg recipe, got "
+                         f"{args.pixels_per_length} with --recipe {args.recipe}")
     return _main_tg(args) if args.recipe == "tg" else _main_paper(args)
 
 
@@ -432,6 +438,8 @@ def _main_tg(args: argparse.Namespace) -> int:
             spec = {**spec, "options": {**spec["options"], "pair_energy": True}}
         if "pixels_per_length" in spec["options"]:
             options = dict(spec["options"])
+            if args.pixels_per_length is not None:
+                options["pixels_per_length"] = args.pixels_per_length
             side = train_all.geometry()["box_side"]
             options["image_size"] = max(32, int(round(side * options.pop("pixels_per_length"))))
             spec = {**spec, "options": options}
@@ -472,7 +480,9 @@ def _main_tg(args: argparse.Namespace) -> int:
                     + "".join(f" --liquids {n}" for n in liquid_names) + f" --delta {args.delta:g}"
                     + (f" --sigmas {args.sigmas:g}" if args.sigmas != 2.0 else "")
                     + (f" --hidden {args.hidden}" if args.hidden is not None and spec["model"] == "dmpnn" else "")
-                    + (" --pair-energy" if args.pair_energy and spec["model"] == "dmpnn" else "")],
+                    + (" --pair-energy" if args.pair_energy and spec["model"] == "dmpnn" else "")
+                    + (f" --pixels-per-length {args.pixels_per_length:g}"
+                       if args.pixels_per_length is not None and spec["model"] == "cnn" else "")],
                 "seed": SEED, "heldout_fraction": args.heldout_fraction, "epochs": epochs,
                 "engine": summary["cooling"]["engine"], "n_particles": summary["cooling"]["n_particles"]},
             "heldout_trajectories": sorted(keep_out),
