@@ -66,6 +66,17 @@ def test_tiled_equals_whole_graph_in_float64(glass, kw):
     assert tiled == pytest.approx(whole, rel=1e-9, abs=1e-9)
 
 
+def test_readout_pass_equals_kept_node_sums(glass, monkeypatch):
+    # Frames whose node sums would pass NODE_SUMS_BYTES take one more pass instead: the same result.
+    import mda_glassml.models.tiled as tiled
+
+    model = make_model(3, depth=3, readout="sum")
+    whole, kept, _ = whole_and_tiled(model, glass, tile_nodes=500)
+    monkeypatch.setattr(tiled, "NODE_SUMS_BYTES", 0)
+    _, extra_pass, _ = whole_and_tiled(model, glass, tile_nodes=500)
+    assert kept == pytest.approx(whole, rel=1e-9) and extra_pass == pytest.approx(whole, rel=1e-9)
+
+
 def test_tiled_window_equals_whole_window(glass):
     frame = window(glass, 30.0, (5.0, -3.0))  # open boundaries: tiles from the particles' extent
     whole, tiled, graph = whole_and_tiled(make_model(1, depth=3, readout="sum"), frame, tile_nodes=150)

@@ -180,7 +180,10 @@ class DMPNN(nn.Module):
 
     def node_states(self, x: torch.Tensor, h: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
         """(7): ``h_v = ReLU(W_o [x_v ; sum of the states into v])``."""
-        node_in = scatter(h, dst, dim=0, dim_size=x.size(0), reduce="sum")
+        return self.node_output(x, scatter(h, dst, dim=0, dim_size=x.size(0), reduce="sum"))
+
+    def node_output(self, x: torch.Tensor, node_in: torch.Tensor) -> torch.Tensor:
+        """(7) from the sums of the states into each node, ``node_in`` (N, hidden)."""
         return self.dropout(torch.relu(self.W_o(torch.cat([x, node_in], dim=1))))
 
     def encode(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
