@@ -94,11 +94,12 @@ def _scores(card: dict) -> str:
     thermal, inherent = sets.get("tg_thermal", {}), sets.get("tg_is", {})
     crossing = held.get("crossing", {})
     rel = card.get("heldout_reliability", {})
-    return (f"             validation AUC {val:.3f} | held out: thermal AUC {thermal.get('auc', float('nan')):.3f}, "
-            f"inherent AUC {inherent.get('auc', float('nan')):.3f} (IS energy alone "
-            f"{inherent.get('baselines', {}).get('is_energy', float('nan')):.3f}), ECE {rel.get('ece', float('nan')):.3f}, "
-            f"crossing {crossing.get('thermal', {}).get('pooled', float('nan')):.3f} / inherent "
-            f"{crossing.get('inherent', {}).get('pooled', float('nan')):.3f} vs Tg {crossing.get('tg', float('nan')):.3f}")
+    nan = float("nan")
+    return (f"             validation AUC {val:.3f} | held out: thermal AUC {thermal.get('auc', nan):.3f}, "
+            f"inherent AUC {inherent.get('auc', nan):.3f} (IS energy alone "
+            f"{inherent.get('baselines', {}).get('is_energy', nan):.3f}), ECE {rel.get('ece', nan):.3f}, "
+            f"crossing {crossing.get('thermal', {}).get('pooled', nan):.3f} / inherent "
+            f"{crossing.get('inherent', {}).get('pooled', nan):.3f} vs Tg {crossing.get('tg', nan):.3f}")
 
 
 if __name__ == "__main__":

@@ -264,13 +264,14 @@ class Classifier:
             out[i] = float(tiled_logit(self.model, graph))
         rest = np.setdiff1d(np.arange(len(frames)), huge)
         for start in range(0, len(rest), self.batch_size):
-            part = [frames[i] for i in rest[start:start + self.batch_size]]
+            idx = rest[start:start + self.batch_size]
+            part = [frames[i] for i in idx]
             batch = self._collate(part)
             if graphs_first:
                 closest = float(batch.distance.min())
                 for f in part:  # all clear, or each frame searched for its overlaps (rare)
                     self.check(f, closest=closest if closest >= OVERLAP_DISTANCE else None)
-            out[rest[start:start + self.batch_size]] = self.model(batch).double().cpu().numpy()
+            out[idx] = self.model(batch).double().cpu().numpy()
         return out
 
     def cnn_tiles(self, frame: Frame) -> list[Frame]:

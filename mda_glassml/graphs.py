@@ -396,8 +396,8 @@ def window_candidates(frame: Frame, side: float, centers: np.ndarray):
     """
     box = frame.box
     lx, ly, tilt = float(box.Lx), float(box.Ly), abs(float(box.xy))
-    # cells of a quarter of the side (a window then reaches 7 x 7 cells, about a third more than its area;
-    # cells of the whole side reach 5 x 5 sides), no more cells than particles
+    # cells of a quarter of the side: a window then reaches 7 x 7 cells, about 3 times its area (cells of
+    # the whole side: 5 x 5 sides, 25 times); no smaller than one particle a cell on average
     per_side = max(1.0, min(4.0, math.sqrt(frame.n_particles * side * side / (lx * ly))))
     nx, ny = max(1, int(lx // (side / per_side))), max(1, int(ly // (side / per_side)))
     frac = np.mod(box.make_fractional(frame.points3d)[:, :2], 1.0)

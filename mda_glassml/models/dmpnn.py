@@ -31,7 +31,7 @@ Examples
 --------
 >>> import torch
 >>> from torch_geometric.data import Batch
->>> from ..frames import Frame
+>>> from mda_glassml.frames import Frame
 >>> from mda_glassml.models.featurize import Featurizer
 >>> from mda_glassml.models.dmpnn import DMPNN
 >>> feat = Featurizer(k=2)
@@ -137,8 +137,9 @@ class DMPNN(nn.Module):
                 n_nodes: int) -> torch.Tensor:
         """(5): for edge v->w, the sum of states into v minus the reverse edge w->v."""
         into = scatter(h, dst, dim=0, dim_size=n_nodes, reduce="sum")
-        # index_select, not h[idx]: the same rows, five times faster on CPU (torch 2.13)
-        return into.index_select(0, src).sub_(h.index_select(0, rev))  # in place: a gather's output is not needed for its backward
+        # index_select, not h[idx]: the same rows, five times faster on CPU (torch 2.13); sub_ in place:
+        # a gather's output is not needed for its backward
+        return into.index_select(0, src).sub_(h.index_select(0, rev))
 
     def score(self, h: torch.Tensor) -> torch.Tensor:
         """(10): the attention score of each edge, ``w_a . ReLU(W_a h)``."""

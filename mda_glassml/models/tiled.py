@@ -257,7 +257,8 @@ def tiled_embedding(model: Any, graph: TiledGraph) -> torch.Tensor:
             into = t.dst < t.n_core
             top = float(score[into].max())
             weighted = h[into] * torch.exp(score[into] - top).unsqueeze(-1)
-            sums.append((t.x[:t.n_core], scatter(weighted, t.dst[into], dim=0, dim_size=t.n_core, reduce="sum"), top))
+            node_sum = scatter(weighted, t.dst[into], dim=0, dim_size=t.n_core, reduce="sum")
+            sums.append((t.x[:t.n_core], node_sum, top))
         for x, node_sum, top in sums:
             scale = float(n_edges) * math.exp(top - float(total))  # E * alpha = E * exp(s - m) * exp(m - log Z)
             readout += model.node_output(x, node_sum * scale).sum(0, dtype=torch.float64)
