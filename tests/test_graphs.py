@@ -153,12 +153,13 @@ def _brute_knn(frame, k):
     return np.argsort(d, axis=1, kind="stable")[:, :k]
 
 
-@pytest.mark.parametrize("noise, tilt, box", [(0.0, 0.0, 24), (3e-6, 0.3, 24), (2e-5, 0.0, 2000.0)])
+@pytest.mark.parametrize("noise, tilt, box", [(0.0, 0.0, 24), (3e-6, 0.3, 24), (2e-5, 0.0, 2000.0),
+                                              (3e-4, 0.0, 2000.0), (3e-4, 0.2, 4000.0)])
 def test_knn_equals_float64_brute_force_on_near_ties(noise, tilt, box):
     # A square lattice: every particle has four neighbours at one distance (noise 0: exact ties,
     # broken by index) or within ~1e-5 of it. In the 2000-wide box the lattice straddles the
     # boundary, where freud's float32 wrapping errs by ~1e-4: the old float32 ranking got
-    # 293 of 2000 rows wrong over five such lattices.
+    # 293 of 2000 rows wrong over five such lattices. Noise 3e-4: the same in larger, tilted boxes.
     rng = np.random.default_rng(5)
     side = 20
     grid = np.stack(np.meshgrid(np.arange(side), np.arange(side), indexing="ij"), -1).reshape(-1, 2) + 0.5
@@ -172,15 +173,33 @@ def test_knn_equals_float64_brute_force_on_near_ties(noise, tilt, box):
         assert np.array_equal(qi, np.repeat(np.arange(frame.n_particles), k))
 
 
-def test_knn_exact_on_a_bundled_frame():
+@pytest.mark.parametrize("chunk", [None, 1000])
+def test_knn_exact_on_a_bundled_frame(chunk, monkeypatch):
+    # chunk 1000: the 4320 query particles go to freud in five chunks (as frames above
+    # 32,768 particles do), with the near-ties of every chunk asked again together.
     import gsd.hoomd
 
+    from mda_glassml import graphs
     from mda_glassml.data import EXAMPLE_INHERENT_STRUCTURES
 
+    if chunk:
+        monkeypatch.setattr(graphs, "_CHUNK", chunk)
     with gsd.hoomd.open(EXAMPLE_INHERENT_STRUCTURES) as traj:
         frame = Frame.from_gsd(traj[-1])
-    _, pj, _ = knn(frame, 3)
+    qi, pj, _ = knn(frame, 3)
     assert np.array_equal(pj.reshape(-1, 3), _brute_knn(frame, 3))
+    assert np.array_equal(qi, np.repeat(np.arange(frame.n_particles), 3))
+    query = np.arange(frame.n_particles)[::-1][:2500]  # a subset in reverse order: rows by index
+    qs, ps, _ = knn(frame, 3, query=query)
+    assert np.array_equal(qs, np.repeat(np.sort(query), 3))
+    assert np.array_equal(ps.reshape(-1, 3), _brute_knn(frame, 3)[np.sort(query)])
+
+
+def test_knn_in_chunks_is_exact_on_near_ties(monkeypatch):
+    from mda_glassml import graphs
+
+    monkeypatch.setattr(graphs, "_CHUNK", 64)
+    test_knn_equals_float64_brute_force_on_near_ties(2e-5, 0.0, 2000.0)
 
 
 def test_windows_cut_from_nearby_cells_are_the_windows_of_the_whole_frame():
