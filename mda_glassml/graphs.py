@@ -18,7 +18,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import freud
 import numpy as np
@@ -26,8 +26,9 @@ import scipy.sparse
 
 from .frames import Frame, InputError, check_k
 
-__all__ = ["DEFINITIONS", "knn", "distances64", "columns64", "lay_apart", "undirected", "b_neighbor_edges", "window", "window_members",
-           "window_candidates", "windows_at", "window_mask", "neighbor_box", "pairs_within", "replicate", "square_tiles"]
+__all__ = ["DEFINITIONS", "knn", "distances64", "columns64", "lay_apart", "undirected", "b_neighbor_edges", "window",
+           "window_members", "window_candidates", "windows_at", "window_mask", "neighbor_box", "pairs_within",
+           "replicate", "square_tiles"]
 
 #: The two named B-neighbor graph definitions (see :mod:`mda_glassml.metrics`).
 DEFINITIONS = ("symmetric", "directed")
@@ -72,19 +73,16 @@ def knn(frame: Frame, k: int, query: np.ndarray | None = None,
     k = check_k(k, frame.n_particles)
     n = frame.n_particles
     query = np.arange(n, dtype=np.int64) if query is None else np.sort(np.asarray(query, dtype=np.int64))
-    points, columns = frame.points3d, columns64(frame)
-    nq = freud.locality.AABBQuery(neighbor_box(frame), points)
+    search = _Search.of(frame, density)
     neighbors = np.empty((query.size, k), dtype=np.int64)
     distances = np.empty((query.size, k), dtype=np.float32)
 
     def ask(rows: np.ndarray, n_cand: int) -> np.ndarray:
         """Fill the ``rows`` (positions in ``query``) that freud's candidates settle; return the rest."""
-        _, pj, d, sure = _ranked_candidates(frame, nq, points[query[rows]], query[rows], k, min(n_cand, n - 1),
-                                            density, columns)
+        pj, d, sure = _ranked_candidates(search, query[rows], k, min(n_cand, n - 1))
         neighbors[rows[sure]], distances[rows[sure]] = pj.reshape(-1, k), d.reshape(-1, k)
         return rows[~sure]
 
-    density = density or n / frame.area
     # freud ranks in float32: ask for a few more candidates than k, rank them in float64 (ties
     # by index), and keep a particle's answer only if the last candidate is clearly farther
     # than its k-th neighbour (so no particle freud left out can tie or beat it). The rest
@@ -92,14 +90,13 @@ def knn(frame: Frame, k: int, query: np.ndarray | None = None,
     # Query particles go in chunks: the candidate arrays of a chunk stay in cache (at 972,000
     # particles, twice as fast as one pass; the same answers).
     rows = np.arange(query.size)
-    todo = np.concatenate([ask(rows[s:s + _CHUNK], k + _EXTRA_CANDIDATES[0])
-                           for s in range(0, query.size, _CHUNK)] + [rows[:0]])
+    todo = np.concatenate([rows[:0], *(ask(rows[s:s + _CHUNK], k + _EXTRA_CANDIDATES[0])
+                                       for s in range(0, query.size, _CHUNK))])
     for extra in _EXTRA_CANDIDATES[1:]:
         if todo.size:
             todo = ask(todo, k + extra)
     if todo.size:
-        _, pj, d = _knn_all_pairs(frame, k, query[todo], columns)
-        neighbors[todo], distances[todo] = pj.reshape(-1, k), d.reshape(-1, k)
+        neighbors[todo], distances[todo] = _knn_all_pairs(frame, k, query[todo], search.columns)
     return np.repeat(query, k), neighbors.ravel(), distances.ravel()
 
 
@@ -108,30 +105,49 @@ _EXTRA_CANDIDATES = (1, 8)
 #: Query particles per freud query in :func:`knn`'s first round.
 _CHUNK = 32768
 #: A k-th neighbour is certain when the last candidate is farther by more than this times
-#: (distance + box side). freud's float32 coordinates and wrapping err by a few ulp of the box
+#: (distance + box side). freud's float32 subtraction across the boundary errs by about an ulp of the box
 #: side (ulp = 1.2e-7 of it), so two of its distances misorder only within ~4e-7 of the side:
 #: 2e-6 keeps a five-fold margin (1e-5 sent 28 % of a 972,000-particle frame to a second round).
 _TIE_GAP = 2e-6
 
 
-def _ranked_candidates(frame: Frame, nq, query_points: np.ndarray, query: np.ndarray, k: int, n_cand: int,
-                       density: float, columns: tuple[np.ndarray, np.ndarray]):
+class _Search(NamedTuple):
+    """What every round of :func:`knn` on one frame shares, made once."""
+
+    frame: Frame
+    nq: Any  # freud's AABBQuery
+    points: np.ndarray  # (N, 3) float32, freud's layout
+    columns: tuple[np.ndarray, np.ndarray]  # x and y in float64 (columns64)
+    density: float  # for freud's first search radius
+    side: float  # the scale of freud's float32 errors: its box, or an open frame's largest coordinate
+
+    @classmethod
+    def of(cls, frame: Frame, density: float | None) -> "_Search":
+        points = frame.points3d
+        side = (max(float(frame.box.Lx), float(frame.box.Ly)) if frame.periodic
+                else 2.0 * float(np.abs(frame.positions).max(initial=0.0)))
+        return cls(frame, freud.locality.AABBQuery(neighbor_box(frame), points), points, columns64(frame),
+                   density or frame.n_particles / frame.area, side)
+
+
+def _ranked_candidates(search: _Search, query: np.ndarray, k: int, n_cand: int):
     """The k nearest of ``n_cand`` freud candidates per query particle, ranked in float64.
 
-    Returns ``qi, pj, d`` (k rows per query particle, or fewer rows when a
-    particle is not ``sure``) and ``sure`` (bool per query particle).
+    Returns ``pj, d`` (k rows per query particle that is ``sure``, in query
+    order) and ``sure`` (bool per query particle).
     """
-    r_guess = 1.2 * np.sqrt((n_cand + 1) / (np.pi * density))
+    frame = search.frame
+    r_guess = 1.2 * np.sqrt((n_cand + 1) / (np.pi * search.density))
     # exclude_ii compares local query indices with global point indices, which is wrong for a
     # subset: there, ask for one more neighbour and drop the self pair by index.
     whole = query.size == frame.n_particles and bool((query == np.arange(query.size)).all())
     args = dict(num_neighbors=n_cand + (not whole), exclude_ii=whole, r_guess=r_guess)
-    nlist = nq.query(query_points, args).toNeighborList()
+    nlist = search.nq.query(search.points[query], args).toNeighborList()
     local, pj = nlist.query_point_indices.astype(np.int64), nlist.point_indices.astype(np.int64)
     if not whole:
         keep = pj != query[local]
         local, pj = local[keep], pj[keep]
-    d = distances64(frame, query[local], pj, columns)
+    d = distances64(frame, query[local], pj, search.columns)
     counts = np.bincount(local, minlength=query.size)
     order = _row_order(local, d, pj, counts)
     local, pj, d = local[order], pj[order], d[order]
@@ -147,12 +163,9 @@ def _ranked_candidates(frame: Frame, nq, query_points: np.ndarray, query: np.nda
     last = np.where(counts > 0, d[np.maximum(starts + counts - 1, 0)], 0.0)
     kth = np.where(counts >= k, d[np.minimum(starts + k - 1, d.size - 1)], np.inf)
     all_found = n_cand >= frame.n_particles - 1
-    # The scale of freud's float32 errors: the box it wraps in, or an open frame's largest coordinate.
-    side = (max(float(frame.box.Lx), float(frame.box.Ly)) if frame.periodic
-            else 2.0 * float(np.abs(frame.positions).max(initial=0.0)))
-    sure = (counts >= k) & enough & ((last - kth > _TIE_GAP * (kth + side)) | all_found)
+    sure = (counts >= k) & enough & ((last - kth > _TIE_GAP * (kth + search.side)) | all_found)
     pick = (rank < k) & sure[local]
-    return query[local[pick]], pj[pick], d[pick], sure
+    return pj[pick], d[pick], sure
 
 
 def _row_order(local: np.ndarray, d: np.ndarray, pj: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -201,20 +214,23 @@ def columns64(frame: Frame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _knn_all_pairs(frame: Frame, k: int, query: np.ndarray,
-                   columns: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``knn`` by brute force over all particles, in float64, ties by index: each neighbour once."""
+                   columns: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``knn`` by brute force over all particles, in float64, ties by index.
+
+    Returns (len(query), k) neighbours and their distances.
+    """
     n = frame.n_particles
     if query.size * n > 5e7 and query.size > 64:  # only near-ties and tiny boxes come here
         raise InputError(f"the k={k} nearest neighbours of {query.size} of {n} particles could not be told apart "
                          "from freud's candidates (a box too sparse for minimum-image neighbours, or many "
                          "particles at exactly equal distances); use a smaller k or a denser configuration.")
-    out = []
-    for q in query:  # one row at a time: O(N) memory
+    neighbors, distances = np.empty((query.size, k), dtype=np.int64), np.empty((query.size, k))
+    for row, q in enumerate(query):  # one row at a time: O(N) memory
         dist = distances64(frame, np.full(n, q), np.arange(n), columns)
         dist[q] = np.inf  # not its own neighbour
-        order = np.argsort(dist, kind="stable")[:k]
-        out.append((np.full(k, q, dtype=np.int64), order.astype(np.int64), dist[order]))
-    return tuple(np.concatenate(parts) for parts in zip(*out))
+        neighbors[row] = np.argsort(dist, kind="stable")[:k]
+        distances[row] = dist[neighbors[row]]
+    return neighbors, distances
 
 
 def lay_apart(windows: Sequence[Frame]) -> tuple[Frame, np.ndarray]:
