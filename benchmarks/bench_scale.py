@@ -9,7 +9,9 @@ sliding-window map (D-MPNN, windows of side 12) and the CNN (shipped
 - wall time and peak resident memory (RSS) of one frame of the glass tiled
   t × t (4320 t² particles, t = 1, 2, 5, 15: up to 972,000), each size in a
   fresh subprocess so that peaks do not mix, watched and killed above
-  ``--rss-limit`` GB; the log-log slope of time against N;
+  ``--rss-limit`` GB; the log-log slope of time against N (end points
+  and a least-squares fit over every size). Every size is timed the same
+  way: one untimed call, then the best of ``--repeat`` calls;
 - the multiprocessing speed-up of ``GlassClassifier`` on 100 frames
   (the bundled trajectory repeated), 2 workers against serial, beside the
   machine's ceiling: 2 independent serial runs of 50 frames at once against
@@ -19,8 +21,9 @@ sliding-window map (D-MPNN, windows of side 12) and the CNN (shipped
 Everything runs on one thread (torch and freud). The numbers are
 ratios from one run; docs/benchmarks.rst has the measured values.
 
-Run: ``python benchmarks/bench_scale.py [--tiles 1 2 5 15] [--kinds ...] [--mp-frames 100] [--dmpnn MODEL]``
-(``--dmpnn``: another D-MPNN bundle, e.g. a model-size study's).
+Run: ``python benchmarks/bench_scale.py [--tiles 1 2 5 15] [--kinds ...] [--mp-frames 100] [--dmpnn MODEL]
+[--compile]`` (``--dmpnn``: another D-MPNN bundle, e.g. a model-size study's; ``--compile``: the models
+through ``torch.compile``, compiled in the untimed first call; the multiprocessing row stays eager).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 KINDS = ("metrics", "graph", "dmpnn", "window", "cnn")
 WINDOW_SIDE = 12.0
 
@@ -45,7 +50,6 @@ def rss_gb() -> float:
 
 def tiled_glass(t: int):
     import gsd.hoomd
-    import numpy as np
 
     from mda_glassml.data import EXAMPLE_TRAJECTORY
     from mda_glassml.frames import Frame
@@ -61,7 +65,7 @@ def tiled_glass(t: int):
     return Frame.from_arrays(pos, names, box=[side * t, side * t])
 
 
-def operation(kind: str, dmpnn: str = "ka2d-dmpnn"):
+def operation(kind: str, dmpnn: str = "ka2d-dmpnn", compile: bool = False):
     """The measured operation on one frame, and what it needs built first."""
     from mda_glassml.classify import Classifier
 
@@ -75,21 +79,24 @@ def operation(kind: str, dmpnn: str = "ka2d-dmpnn"):
         feat = Classifier(dmpnn).bundle.featurizer
         return lambda frame: TiledGraph.from_frame(feat, frame)
     if kind == "window":
-        clf = Classifier(dmpnn)
+        clf = Classifier(dmpnn, compile=compile)
         return lambda frame: clf.window_map(frame, WINDOW_SIDE)
-    clf = Classifier("ka2d-cnn" if kind == "cnn" else dmpnn)
+    clf = Classifier("ka2d-cnn" if kind == "cnn" else dmpnn, compile=compile)
     return lambda frame: clf.probabilities([frame])
 
 
-def child(kind: str, t: int, repeat: int, dmpnn: str) -> None:
+def child(kind: str, t: int, repeat: int, dmpnn: str, compile: bool) -> None:
     import freud
     import torch
 
     torch.set_num_threads(1)
     freud.parallel.set_num_threads(1)  # its TBB pool would otherwise take every core
-    run = operation(kind, dmpnn)
+    run = operation(kind, dmpnn, compile)
     frame = tiled_glass(t)
     before = rss_gb()
+    # One untimed call first at every size: the first pays one-off costs (lazy imports, torch's first
+    # kernels, the allocator's first pages, compiling); timing it only at the large sizes would tilt the slope.
+    run(frame)
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -184,26 +191,33 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--window-max-tiles", type=int, default=5,
                         help="largest t for the sliding-window map (its cost is 4x the D-MPNN's)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed calls per size after one untimed call; the best is reported (default 3)")
     parser.add_argument("--rss-limit", type=float, default=8.0, help="kill a size whose RSS passes this (GB)")
     parser.add_argument("--mp-frames", type=int, default=100, help="frames of the multiprocessing row (0: skip)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dmpnn", default="ka2d-dmpnn",
                         help="the D-MPNN measured: a shipped name or a bundle path (default ka2d-dmpnn)")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--compile", action="store_true",
+                        help="the models through torch.compile (Classifier(compile=True)); the untimed first "
+                             "call compiles")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--serial-share", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serial_share:
         return serial_share(int(args.serial_share[0]), args.serial_share[1])
     if args.child:
-        kind, t, repeat, dmpnn = args.child
-        return child(kind, int(t), int(repeat), dmpnn)
-    print(f"D-MPNN: {args.dmpnn}\nkind      particles   seconds   frames/s   peak RSS GB (frame built)")
+        kind, t, repeat, dmpnn, compile = args.child
+        return child(kind, int(t), int(repeat), dmpnn, compile == "1")
+    print(f"D-MPNN: {args.dmpnn}{', compiled' if args.compile else ''}")
+    print("kind      particles   seconds   frames/s   peak RSS GB (frame built)")
     for kind in args.kinds:
         rows = []
         for t in args.tiles:
             if kind == "window" and t > args.window_max_tiles:
                 continue
-            row = watched(["--child", kind, str(t), "10" if t == 1 else "1", args.dmpnn], args.rss_limit)
+            row = watched(["--child", kind, str(t), str(args.repeat), args.dmpnn, str(int(args.compile))],
+                          args.rss_limit)
             if row is None:
                 print(f"{kind:8s} {4320 * t * t:10d}   failed or killed")
                 continue
@@ -213,7 +227,9 @@ def main() -> None:
         if len(rows) >= 2:
             a, b = rows[0], rows[-1]
             slope = math.log(b["seconds"] / a["seconds"]) / math.log(b["n"] / a["n"])
-            print(f"{kind:8s} log-log slope of time, {a['n']} -> {b['n']}: {slope:.3f}", flush=True)
+            fit = np.polyfit(np.log([r["n"] for r in rows]), np.log([r["seconds"] for r in rows]), 1)[0]
+            print(f"{kind:8s} log-log slope of time, {a['n']} -> {b['n']}: {slope:.3f} (end points), "
+                  f"{fit:.3f} (least squares over {len(rows)} sizes)", flush=True)
     if args.mp_frames:
         fps, speedup = multiprocessing_speedup(args.mp_frames, args.workers, args.dmpnn)
         ceiling = machine_ceiling(args.mp_frames, args.workers, args.dmpnn)

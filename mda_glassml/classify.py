@@ -129,15 +129,28 @@ class Classifier:
         first (:func:`mda_glassml.simulation.inherent.inherent_frames`; 15–60 s
         per 4320-particle frame). Thermal vibration is then gone, and only the
         structure decides. Whole periodic square frames only.
+    compile : bool
+        Run the model's hot steps through ``torch.compile`` (the D-MPNN's
+        per-edge updates and scores, the CNN's forward pass): the same
+        results to floating-point noise, about twice the speed on frames of
+        more than about 10⁴ particles, where the eager per-edge tensors
+        outgrow the CPU cache. The first frame pays the compilation (tens of
+        seconds; a few once TorchInductor's disk cache holds it; every
+        parallel worker compiles its own), so it pays on long trajectories
+        and big frames. Needs a C++ compiler on a CPU; without one a
+        :class:`~mda_glassml.models.compiled.CompileWarning` says so once and
+        the eager code runs (:mod:`mda_glassml.models.compiled`).
     """
 
     def __init__(self, model: str | os.PathLike | Bundle = "ka2d-dmpnn", device: str = "cpu",
                  batch_size: int = 8, density_tolerance: float = 0.1, tile_nodes: int = DEFAULT_TILE_NODES,
-                 threads: int | None = None, inherent: str | None = None) -> None:
+                 threads: int | None = None, inherent: str | None = None, compile: bool = False) -> None:
         if int(batch_size) != batch_size or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
         if not density_tolerance > 0:
             raise InputError(f"density_tolerance must be positive, got {density_tolerance!r}.")
+        if not isinstance(compile, bool):
+            raise InputError(f"compile must be True or False, got {compile!r}.")
         self.tile_nodes = check_tile_nodes(tile_nodes)
         if inherent is not None:
             from .simulation.campaign import check_engine  # noqa: PLC0415
@@ -152,6 +165,8 @@ class Classifier:
         self.bundle = load_model(model, map_location=device)
         self.kind = self.bundle.kind
         self.model = self.bundle.model.to(device).eval()
+        if compile:
+            self.model.compile_steps()
         self.device, self.batch_size, self.density_tolerance = device, int(batch_size), density_tolerance
         data = self.bundle.card.get("data", {})
         self.train_density = data.get("density")

@@ -140,6 +140,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="D-MPNN: average over sliding windows of this side (length units) instead of whole frames")
     k.add_argument("--device", default="cpu",
                    help="cpu (default), cuda (a CUDA GPU; an error if there is none) or auto (the GPU if any)")
+    k.add_argument("--compile", action="store_true",
+                   help="run the model through torch.compile: same results, about twice as fast on frames above "
+                        "~10^4 particles; the first frame compiles it (tens of seconds; needs a C++ compiler)")
     k.add_argument("--inherent", action="store_true",
                    help="classify each frame's inherent structure: FIRE-minimise it with the Kob-Andersen potential "
                         "first, so that thermal vibration cannot decide; 15-60 s per 4320-particle frame (use --step)")
@@ -512,7 +515,8 @@ def _classify(args) -> None:
     u = _universe(args)
     # Build both analyses first: a bad model, type or window fails before any frame is read.
     clf = GlassClassifier(u.atoms, model=args.model, a_type=args.a_type, b_type=args.b_type, window=args.window,
-                          device=args.device, inherent=args.engine if args.inherent else None)
+                          device=args.device, inherent=args.engine if args.inherent else None,
+                          compile=args.compile)
     metrics = BNeighborMetrics(u.atoms, a_type=args.a_type, b_type=args.b_type)
     res = _run(clf, args).results
     met = _run(metrics, args).results

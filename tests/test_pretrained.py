@@ -93,7 +93,7 @@ def test_heldout_trajectories_are_stratified_by_campaign():
     assert heldout_trajectories(groups) == heldout_trajectories(list(reversed(groups)))  # names alone decide
 
 
-@pytest.mark.parametrize("option", [["--pair-energy"], ["--hidden", "16"], ["--pixels-per-length", "8"]])
+@pytest.mark.parametrize("option", [["--pair-energy"], ["--hidden", "16"], ["--pixels-per-length", "8"], ["--shift"]])
 def test_recipe_studies_are_refused_outside_the_tg_recipe(option):
     from mda_glassml.models.make_pretrained import main
 

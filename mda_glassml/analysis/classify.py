@@ -43,6 +43,10 @@ class GlassClassifier(FrameAnalysis):
         Classify each frame's inherent structure (FIRE-minimised with the
         Kob–Andersen potential by this engine; 15–60 s per 4320-particle
         frame): structure alone, without thermal vibration.
+    compile : bool
+        Run the model through ``torch.compile`` (same results; about twice
+        the speed above about 10⁴ particles a frame; the first frame of each
+        worker compiles it; see :class:`~mda_glassml.classify.Classifier`).
 
     A trajectory that logs its temperature (GSD ``mda_glassml/temperature``
     or HOOMD-blue's kinetic temperature) is checked against the model's
@@ -72,10 +76,11 @@ class GlassClassifier(FrameAnalysis):
 
     def __init__(self, atomgroup: Any, model: Any = None, a_type: Any = "A", b_type: Any = "B",
                  window: float | None = None, batch_size: int = 8, device: str = "cpu",
-                 tile_nodes: int = DEFAULT_TILE_NODES, inherent: str | None = None, **kwargs: Any):
+                 tile_nodes: int = DEFAULT_TILE_NODES, inherent: str | None = None, compile: bool = False,
+                 **kwargs: Any):
         super().__init__(atomgroup, a_type, b_type, **kwargs)
         self.classifier = Classifier(model or self._default_model, device=device, batch_size=batch_size,
-                                     tile_nodes=tile_nodes, inherent=inherent)
+                                     tile_nodes=tile_nodes, inherent=inherent, compile=compile)
         from ..trajectory import logged_temperature  # noqa: PLC0415
 
         self._temperature = logged_temperature(atomgroup.universe)

@@ -44,6 +44,7 @@ from torch import nn
 
 from ..frames import InputError
 from . import weight_l2
+from .compiled import CompiledSteps
 
 __all__ = ["CNN", "CNNConfig", "VARIANTS", "first_layer_feature_maps", "feature_maps_figure"]
 
@@ -73,7 +74,7 @@ class CNNConfig:
         return asdict(self)
 
 
-class CNN(nn.Module):
+class CNN(CompiledSteps, nn.Module):
     """Image classifier; ``forward(images)`` gives the logit of P(glass) per image.
 
     Parameters

@@ -318,6 +318,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--pixels-per-length", type=float, default=None,
                         help="tg: the CNN's rendering scale (pixels per unit length) instead of the recipe's "
                              "250/60 (a recipe study)")
+    parser.add_argument("--shift", action="store_true",
+                        help="tg: the CNN's training pictures are also translated periodically by whole pixels "
+                             "each epoch, beside the rotations and flips (a recipe study)")
     parser.add_argument("--sigmas", type=float, default=2.0, help="dataset 6 energy-match tolerance (standard errors)")
     parser.add_argument("--quiet", action="store_true")
     return parser
@@ -338,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.pixels_per_length is not None and (args.recipe != "tg" or not args.pixels_per_length > 0):
         raise SystemExit(f"--pixels-per-length takes a positive scale and applies to the tg recipe, got "
                          f"{args.pixels_per_length} with --recipe {args.recipe}")
+    if args.shift and args.recipe != "tg":
+        raise SystemExit("--shift applies to the tg recipe's CNN, not to --recipe paper")
     return _main_tg(args) if args.recipe == "tg" else _main_paper(args)
 
 
@@ -442,6 +447,8 @@ def _main_tg(args: argparse.Namespace) -> int:
                 options["pixels_per_length"] = args.pixels_per_length
             side = train_all.geometry()["box_side"]
             options["image_size"] = max(32, int(round(side * options.pop("pixels_per_length"))))
+            if args.shift:
+                options["shift"] = True
             spec = {**spec, "options": options}
         epochs = max(1, int(round(spec["epochs"] * args.epochs_scale)))
         config = TrainConfig(epochs=epochs, seed=SEED, progress=not args.quiet)
@@ -482,7 +489,8 @@ def _main_tg(args: argparse.Namespace) -> int:
                     + (f" --hidden {args.hidden}" if args.hidden is not None and spec["model"] == "dmpnn" else "")
                     + (" --pair-energy" if args.pair_energy and spec["model"] == "dmpnn" else "")
                     + (f" --pixels-per-length {args.pixels_per_length:g}"
-                       if args.pixels_per_length is not None and spec["model"] == "cnn" else "")],
+                       if args.pixels_per_length is not None and spec["model"] == "cnn" else "")
+                    + (" --shift" if args.shift and spec["model"] == "cnn" else "")],
                 "seed": SEED, "heldout_fraction": args.heldout_fraction, "epochs": epochs,
                 "engine": summary["cooling"]["engine"], "n_particles": summary["cooling"]["n_particles"]},
             "heldout_trajectories": sorted(keep_out),
