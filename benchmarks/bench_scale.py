@@ -11,7 +11,8 @@ sliding-window map (D-MPNN, windows of side 12) and the CNN (shipped
   fresh subprocess so that peaks do not mix, watched and killed above
   ``--rss-limit`` GB; the log-log slope of time against N (end points
   and a least-squares fit over every size). Every size is timed the same
-  way: one untimed call, then the best of ``--repeat`` calls;
+  way: one untimed call (its time is printed too: with ``--compile`` it
+  holds the compilation), then the best of ``--repeat`` calls;
 - the multiprocessing speed-up of ``GlassClassifier`` on 100 frames
   (the bundled trajectory repeated), 2 workers against serial, beside the
   machine's ceiling: 2 independent serial runs of 50 frames at once against
@@ -96,14 +97,16 @@ def child(kind: str, t: int, repeat: int, dmpnn: str, compile: bool) -> None:
     before = rss_gb()
     # One untimed call first at every size: the first pays one-off costs (lazy imports, torch's first
     # kernels, the allocator's first pages, compiling); timing it only at the large sizes would tilt the slope.
+    t0 = time.perf_counter()
     run(frame)
+    first = time.perf_counter() - t0
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         run(frame)
         times.append(time.perf_counter() - t0)
-    print(json.dumps({"kind": kind, "n": frame.n_particles, "seconds": min(times), "rss_before_gb": before,
-                      "peak_rss_gb": rss_gb()}))
+    print(json.dumps({"kind": kind, "n": frame.n_particles, "seconds": min(times), "first_seconds": first,
+                      "rss_before_gb": before, "peak_rss_gb": rss_gb()}))
 
 
 def watched(args: list[str], limit_gb: float) -> dict | None:
@@ -204,13 +207,15 @@ def main() -> None:
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--serial-share", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
     if args.serial_share:
         return serial_share(int(args.serial_share[0]), args.serial_share[1])
     if args.child:
         kind, t, repeat, dmpnn, compile = args.child
         return child(kind, int(t), int(repeat), dmpnn, compile == "1")
     print(f"D-MPNN: {args.dmpnn}{', compiled' if args.compile else ''}")
-    print("kind      particles   seconds   frames/s   peak RSS GB (frame built)")
+    print("kind      particles   seconds   frames/s   peak RSS GB (frame built)   first call s")
     for kind in args.kinds:
         rows = []
         for t in args.tiles:
@@ -223,7 +228,7 @@ def main() -> None:
                 continue
             rows.append(row)
             print(f"{kind:8s} {row['n']:10d} {row['seconds']:9.3f} {1 / row['seconds']:10.2f}   "
-                  f"{row['peak_rss_gb']:.2f} ({row['rss_before_gb']:.2f})", flush=True)
+                  f"{row['peak_rss_gb']:.2f} ({row['rss_before_gb']:.2f})   {row['first_seconds']:16.3f}", flush=True)
         if len(rows) >= 2:
             a, b = rows[0], rows[-1]
             slope = math.log(b["seconds"] / a["seconds"]) / math.log(b["n"] / a["n"])
