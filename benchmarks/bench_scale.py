@@ -24,7 +24,8 @@ ratios from one run; docs/benchmarks.rst has the measured values.
 
 Run: ``python benchmarks/bench_scale.py [--tiles 1 2 5 15] [--kinds ...] [--mp-frames 100] [--dmpnn MODEL]
 [--compile]`` (``--dmpnn``: another D-MPNN bundle, e.g. a model-size study's; ``--compile``: the models
-through ``torch.compile``, compiled in the untimed first call; the multiprocessing row stays eager).
+through ``torch.compile``, compiled in the untimed first call; instead of the multiprocessing row, serial
+``GlassClassifier`` frames/s eager and compiled, where frames go 8 to a batch).
 """
 
 from __future__ import annotations
@@ -154,6 +155,25 @@ def multiprocessing_speedup(n_frames: int, workers: int, dmpnn: str) -> tuple[fl
     return n_frames / times["serial"], times["serial"] / times["multiprocessing"]
 
 
+def serial_rates(n_frames: int, dmpnn: str) -> dict[str, float]:
+    """Serial ``GlassClassifier`` frames/s on ``n_frames`` (batches of 8), eager and compiled, each after a warm-up."""
+    import freud
+    import torch
+
+    from mda_glassml.analysis import GlassClassifier
+
+    torch.set_num_threads(1)
+    freud.parallel.set_num_threads(1)
+    u = _chained(n_frames)
+    rates = {}
+    for compile in (False, True):
+        GlassClassifier(u.atoms, model=dmpnn, compile=compile).run(stop=8)  # compiles, for the compiled one
+        t0 = time.perf_counter()
+        GlassClassifier(u.atoms, model=dmpnn, compile=compile).run(stop=n_frames)
+        rates["compiled" if compile else "eager"] = n_frames / (time.perf_counter() - t0)
+    return rates
+
+
 def serial_share(n_frames: int, dmpnn: str) -> None:
     """Child: a serial GlassClassifier run of ``n_frames`` (after a warm-up), its seconds as JSON."""
     import freud
@@ -235,7 +255,11 @@ def main() -> None:
             fit = np.polyfit(np.log([r["n"] for r in rows]), np.log([r["seconds"] for r in rows]), 1)[0]
             print(f"{kind:8s} log-log slope of time, {a['n']} -> {b['n']}: {slope:.3f} (end points), "
                   f"{fit:.3f} (least squares over {len(rows)} sizes)", flush=True)
-    if args.mp_frames:
+    if args.mp_frames and args.compile:
+        rates = serial_rates(args.mp_frames, args.dmpnn)
+        print(f"GlassClassifier, {args.mp_frames} frames in batches of 8, serial: eager {rates['eager']:.2f} frames/s, "
+              f"compiled {rates['compiled']:.2f} frames/s", flush=True)
+    elif args.mp_frames:
         fps, speedup = multiprocessing_speedup(args.mp_frames, args.workers, args.dmpnn)
         ceiling = machine_ceiling(args.mp_frames, args.workers, args.dmpnn)
         print(f"GlassClassifier, {args.mp_frames} frames: serial {fps:.2f} frames/s; multiprocessing with "
