@@ -131,11 +131,13 @@ def test_past_the_recompile_limit_it_says_so_and_runs_eagerly(monkeypatch):
     import mda_glassml.models.compiled as compiled
 
     monkeypatch.setattr(compiled, "_FAILED", [])  # this process's record, restored after the test
-    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 1)
     f = Compiled(lambda x: x * 2, "scale")
-    with pytest.warns(CompileWarning, match="for scale.*compilation, shared by every model"):
-        out = [f(torch.ones(2, dtype=dtype)).tolist() for dtype in (torch.float32, torch.float64)]  # a recompile
+    # torch's own patch (monkeypatch's undo leaves its config module broken for the rest of the process)
+    with torch._dynamo.config.patch(recompile_limit=1):
+        with pytest.warns(CompileWarning, match="for scale.*compilation, shared by every model"):
+            out = [f(torch.ones(2, dtype=dtype)).tolist() for dtype in (torch.float32, torch.float64)]  # recompiles
     assert out == [[2.0, 2.0], [2.0, 2.0]] and f.compiled is None
+    assert torch._dynamo.config.recompile_limit == 8  # restored for the tests after this one
 
 
 def test_the_faces_pass_compile_on(example_universe, tmp_path, frames):
