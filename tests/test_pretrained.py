@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -93,9 +94,34 @@ def test_heldout_trajectories_are_stratified_by_campaign():
     assert heldout_trajectories(groups) == heldout_trajectories(list(reversed(groups)))  # names alone decide
 
 
-@pytest.mark.parametrize("option", [["--pair-energy"], ["--hidden", "16"], ["--pixels-per-length", "8"], ["--shift"]])
+@pytest.mark.parametrize("option", [["--pair-energy"], ["--hidden", "16"], ["--pixels-per-length", "8"], ["--shift"],
+                                    ["--consistency", "1"]])
 def test_recipe_studies_are_refused_outside_the_tg_recipe(option):
     from mda_glassml.models.make_pretrained import main
 
     with pytest.raises(SystemExit, match="applies to the tg recipe"):
         main(["--recipe", "paper", "--cooling", "unused", *option])
+
+
+def test_consistency_pairs_each_frame_with_its_inherent_structure_and_balances_whole_pairs(ka_dataset1):
+    """The --consistency study's training set: the rarer class repeated pair by pair, every thermal frame paired
+    with its own inherent structure (standing in here: a copy one index apart), hold runs regrouped with both."""
+    from dataclasses import replace
+
+    from mda_glassml.models.make_pretrained import _balanced_pairs, _pair_holds
+    from mda_glassml.training.data import LabelledFrames
+
+    data = LabelledFrames.from_manifest(ka_dataset1)
+    keep = np.r_[np.flatnonzero(data.labels == 0), np.flatnonzero(data.labels == 1)[:3]]  # 3 glasses, more liquids
+    thermal = data.subset(keep)
+    thermal = LabelledFrames(thermal.frames, thermal.labels, [f"cool/{g}" for g in thermal.groups],
+                             thermal.temperatures)
+    inherent = LabelledFrames([replace(f, index=1000 + i) for i, f in enumerate(thermal.frames)], thermal.labels,
+                              thermal.groups, thermal.temperatures)
+    both = _pair_holds(_balanced_pairs(thermal, inherent), "cool")
+    m = len(both) // 2
+    assert np.bincount(both.labels).tolist() == [m, m]
+    first, second = np.arange(m), both.partner[:m]
+    assert np.all(second == first + m) and np.all(both.partner[second] == first)
+    for a, b in zip(first, second):  # a thermal frame and its own inherent structure, whatever the repeats
+        assert both.frames[b].index == 1000 + thermal.frames.index(both.frames[a])

@@ -306,3 +306,83 @@ def test_a_model_that_ranks_nothing_is_left_uncalibrated_with_the_reason():
         cal = _calibration(Constant(), Task(), 2, "cpu", None, None, frames=split)
     assert cal["temperature"] == 1.0 and cal["bias"] == 0.0 and "not at all" in cal["fit"]["failed"]
     assert cal["test_after"] == cal["test_before"]
+
+
+# -- pairs of views of one configuration (the consistency term) -----------------------------
+def _with_views(data, jitter):
+    """``data`` and, paired with each frame, a copy whose particles moved by up to ``jitter`` (a stand-in for
+    a thermal frame and its inherent structure)."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(3)
+    copies = [replace(f, positions=f.positions + rng.uniform(-jitter, jitter, f.positions.shape)) for f in data.frames]
+    n = len(data)
+    return LabelledFrames(data.frames + copies, np.r_[data.labels, data.labels], np.r_[data.groups, data.groups],
+                          np.r_[data.temperatures, data.temperatures], partner=np.r_[np.arange(n) + n, np.arange(n)])
+
+
+def test_pairs_follow_subsets_and_splits_and_are_checked(data):
+    both = _with_views(data, 0.05)
+    n = len(data)
+    for part in group_split(both.groups, (0.6, 0.2, 0.2), seed=0):
+        sub = both.subset(part)
+        np.testing.assert_array_equal(part[sub.partner], (part + n) % (2 * n))  # still each frame's copy
+    assert both.subset([3, 0, 3 + n]).partner.tolist() == [2, -1, 0]  # a partner left out: unpaired
+    with pytest.raises(InputError, match="repeat configurations before pairing"):
+        both.subset([0, 0, n])
+    bad = np.r_[np.arange(n) + n, np.arange(n)]
+    bad[0] = 1
+    with pytest.raises(InputError, match="point at each other"):
+        LabelledFrames(both.frames, both.labels, both.groups, both.temperatures, partner=bad)
+    labels = both.labels.copy()
+    labels[n] = 1 - labels[n]
+    with pytest.raises(InputError, match="share their label"):
+        LabelledFrames(both.frames, labels, both.groups, both.temperatures, partner=both.partner)
+    from mda_glassml.training.fingerprint import data_hash
+
+    plain = LabelledFrames(both.frames, both.labels, both.groups, both.temperatures)
+    assert data_hash(plain) != data_hash(both)
+    with pytest.raises(InputError, match="needs a partner"):
+        GraphTask(Featurizer(k=2), plain, None, window=WINDOW, consistency=1.0)
+
+
+def test_paired_samples_see_both_views_alike(data):
+    """Both views of a pair are cut at the same window centre (graphs) and turned, flipped and shifted alike
+    (images): identical views give identical samples."""
+    from mda_glassml.models.render import Renderer
+    from mda_glassml.training.tasks import ImageTask
+
+    same = _with_views(data, 0.0)
+    graphs = GraphTask(Featurizer(k=2), same, None, window=WINDOW, seed=1, windows_per_frame=2, consistency=1.0)
+    pairs = graphs.train_samples(0)
+    assert len(pairs) == 2 * len(data)
+    for a, b, y in pairs:
+        assert float(a.y) == float(b.y) == y
+        torch.testing.assert_close(a.edge_attr, b.edge_attr, rtol=0, atol=0)
+    batch = graphs.collate(pairs[:3])
+    assert batch.num_graphs == 6 and graphs.labels(pairs[:3]).tolist() == [p[2] for p in pairs[:3]] * 2
+    images = ImageTask(Renderer(size=48), same, None, seed=1, shift=True, consistency=1.0)
+    samples = images.train_samples(0)
+    assert len(samples) == len(data) and all(np.array_equal(a, b) for a, b, _ in samples)
+    turned = [not np.array_equal(a, images.train_images[i]) for i, (a, _, _) in enumerate(samples)]
+    assert any(turned)  # augmented, not the plain pictures
+    assert images.collate(samples[:2]).shape == (4, 3, 48, 48)
+
+
+def test_the_consistency_term_pulls_a_pairs_logits_together(data):
+    """Trained on pairs whose second view is the first jittered, a D-MPNN with the consistency term gives
+    the two views closer logits than the same run without it."""
+    from mda_glassml.training.crossval import dmpnn_builder
+
+    both = _with_views(data, 0.15)
+    train_idx, val_idx, _ = group_split(both.groups, (0.6, 0.2, 0.2), seed=0)
+    train, val = both.subset(train_idx), both.subset(val_idx)
+    gaps = {}
+    for weight in (0.0, 30.0):
+        params = {"k": 2, "window": None, "hidden": 16, "depth": 2, "dropout": 0.0, "ffn_layers": 2, "batch_size": 8}
+        model, task, batch = dmpnn_builder(params, train, val, seed=0, consistency=weight)
+        assert batch == (4 if weight else 8)  # pairs of two samples each: the same samples per batch
+        fit(model, task, TrainConfig(epochs=4, batch_size=batch, progress=False))
+        z = predict_logits(model, task.frame_samples(train), task.collate, 16)
+        gaps[weight] = float(np.mean(np.abs(z - z[train.partner])))
+    assert gaps[30.0] < 0.5 * gaps[0.0], gaps

@@ -95,13 +95,14 @@ def _clean(params: dict[str, Any]) -> dict[str, Any]:
 
 def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFrames, seed: int,
                   mode: str = "invariant", n_rbf: int = 0, windows_per_frame: int = 1, readout: str | None = None,
-                  pair_energy: bool = False):
+                  pair_energy: bool = False, consistency: float = 0.0):
     """The D-MPNN from a hyperparameter dict (Table 2's names); returns (model, task, batch_size).
 
     ``readout`` defaults to ``"mean"`` when training on windows (so that the
     model applies to whole frames and windows of any side) and to ``"sum"``
     (the paper's equation 8) on whole frames. ``pair_energy``: the edges also
     carry their Kob–Andersen pair energy (:class:`~mda_glassml.models.featurize.Featurizer`).
+    ``consistency``: train on pairs (:class:`~mda_glassml.training.tasks.GraphTask`).
     """
     from ..models.dmpnn import DMPNN  # noqa: PLC0415
     from ..models.featurize import Featurizer  # noqa: PLC0415
@@ -117,17 +118,24 @@ def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFr
     torch.manual_seed(seed)  # the initial weights, too, follow the seed
     model = DMPNN(featurizer.node_dim, featurizer.edge_dim, hidden=p["hidden"], depth=p["depth"],
                   dropout=p["dropout"], ffn_layers=p["ffn_layers"], readout=readout)
-    task = GraphTask(featurizer, train, val, window=window, seed=seed, windows_per_frame=windows_per_frame)
-    return model, task, p["batch_size"]
+    task = GraphTask(featurizer, train, val, window=window, seed=seed, windows_per_frame=windows_per_frame,
+                     consistency=consistency)
+    return model, task, _batch(p["batch_size"], task)
+
+
+def _batch(batch_size: int, task: Any) -> int:
+    # A batch of pairs holds two samples a pair: the same number of samples (and of steps) an epoch.
+    return max(1, batch_size // 2) if task.consistency else batch_size
 
 
 def cnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFrames, seed: int,
-                variant: str = "compact", image_size: int = 250, augment: bool = True, shift: bool = False):
+                variant: str = "compact", image_size: int = 250, augment: bool = True, shift: bool = False,
+                consistency: float = 0.0):
     """The CNN from a hyperparameter dict (``dropout``, ``batch_size``); returns (model, task, batch_size).
 
     The renderer draws whole configurations at ``image_size``; the network's
     input normalisation is measured on the training images. ``augment`` and
-    ``shift`` as in :class:`~mda_glassml.training.tasks.ImageTask`.
+    ``shift``, ``consistency`` as in :class:`~mda_glassml.training.tasks.ImageTask`.
     """
     import torch  # noqa: PLC0415
 
@@ -136,11 +144,12 @@ def cnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFram
     from .tasks import ImageTask  # noqa: PLC0415
 
     p = _clean(params)
-    task = ImageTask(Renderer(size=image_size), train, val, seed=seed, augment=augment, shift=shift)
+    task = ImageTask(Renderer(size=image_size), train, val, seed=seed, augment=augment, shift=shift,
+                     consistency=consistency)
     torch.manual_seed(seed)
     model = CNN(variant=variant, image_size=image_size, dropout=p["dropout"])
     model.set_normalization(task.train_images)
-    return model, task, p["batch_size"]
+    return model, task, _batch(p["batch_size"], task)
 
 
 @dataclass

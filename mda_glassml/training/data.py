@@ -38,12 +38,19 @@ PAPER_BOX_SIDE = 60.0
 
 @dataclass
 class LabelledFrames:
-    """Frames, labels (1 = glass, 0 = liquid), groups (trajectory ids) and temperatures."""
+    """Frames, labels (1 = glass, 0 = liquid), groups (trajectory ids) and temperatures.
+
+    ``partner`` (optional) pairs two views of one configuration -- a thermal
+    frame and its inherent structure: ``partner[i]`` is the index of ``i``'s
+    other view in this set, -1 for none. Pairs share their group and label,
+    so a grouped split keeps them together; :meth:`subset` follows them.
+    """
 
     frames: list[Frame]
     labels: np.ndarray
     groups: np.ndarray
     temperatures: np.ndarray
+    partner: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.labels = np.asarray(self.labels, dtype=np.int64)
@@ -57,14 +64,34 @@ class LabelledFrames:
         bad = set(np.unique(self.labels)) - {0, 1}
         if bad:
             raise InputError(f"labels must be 0 (liquid) or 1 (glass), got {sorted(bad)}.")
+        if self.partner is not None:
+            self.partner = np.asarray(self.partner, dtype=np.int64)
+            p = self.partner
+            paired = np.flatnonzero(p >= 0)
+            if p.shape != (n,) or p.min(initial=-1) < -1 or p.max(initial=-1) >= n or np.any(
+                    p[p[paired]] != paired) or np.any(p[paired] == paired):
+                raise InputError("partner must give, for every configuration, the index of its other view in "
+                                 "the same set (pairs point at each other) or -1.")
+            if np.any(self.labels[paired] != self.labels[p[paired]]) or np.any(
+                    self.groups[paired] != self.groups[p[paired]]):
+                raise InputError("paired configurations must share their label and their group (trajectory).")
 
     def __len__(self) -> int:
         return len(self.frames)
 
     def subset(self, index: Sequence[int]) -> "LabelledFrames":
+        """The configurations ``index`` lists, in its order; a pair stays a pair when both are listed."""
         index = np.asarray(index, dtype=np.int64)
+        partner = None
+        if self.partner is not None:
+            if len(np.unique(index)) != len(index):
+                raise InputError("a subset of paired configurations cannot repeat one (its pair would be "
+                                 "ambiguous): repeat configurations before pairing them.")
+            where = np.full(len(self), -1, dtype=np.int64)
+            where[index] = np.arange(len(index))
+            partner = np.where(self.partner[index] >= 0, where[np.maximum(self.partner[index], 0)], -1)
         return LabelledFrames([self.frames[i] for i in index], self.labels[index], self.groups[index],
-                              self.temperatures[index])
+                              self.temperatures[index], partner)
 
     def geometry(self) -> dict[str, float]:
         """Mean number density, mean box side and median particle count: what a model card records

@@ -35,7 +35,7 @@ def data_hash(data: Any) -> str:
     """SHA-256 (first 16 hex digits) of a :class:`~mda_glassml.training.data.LabelledFrames`' contents.
 
     Positions, types and boxes of every frame, labels, groups and
-    temperatures, in order: another data set (or another split of one) has
+    temperatures (and pairs, where set), in order: another data set (or another split of one) has
     another hash. Cached on the object, since the data do not change.
     """
     if data is None:
@@ -51,6 +51,8 @@ def data_hash(data: Any) -> str:
     for array in (data.labels, data.temperatures):
         h.update(np.ascontiguousarray(array).tobytes())
     h.update("\0".join(map(str, data.groups)).encode())
+    if getattr(data, "partner", None) is not None:  # unpaired data keep the hash they always had
+        h.update(b"partner" + np.ascontiguousarray(data.partner).tobytes())
     digest = h.hexdigest()[:16]
     object.__setattr__(data, "_fingerprint_hash", digest)
     return digest

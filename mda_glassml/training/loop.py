@@ -83,7 +83,14 @@ def learning_rate(step: int, steps_per_epoch: int, config: TrainConfig) -> float
 
 
 class Task(Protocol):
-    """What a model trains on."""
+    """What a model trains on.
+
+    A task may also set ``consistency`` (a float, 0 when absent): above 0 its
+    training batches hold pairs of views of one configuration -- first views,
+    then second views, as :meth:`collate` and :meth:`labels` lay them out --
+    and :func:`fit` adds ``consistency`` times the mean squared difference of
+    a pair's logits to the loss.
+    """
 
     def train_samples(self, epoch: int) -> Sequence[Any]: ...
 
@@ -197,6 +204,7 @@ def fit(model: torch.nn.Module, task: Task, config: TrainConfig, checkpoint: str
         best_loss = result.history[result.best_epoch].get("val_loss", float("inf"))
         start_epoch = int(state["epoch"]) + 1
 
+    consistency = float(getattr(task, "consistency", 0.0))  # the task's pairs and their weight
     val = task.val_samples()
     val_labels = task.labels(val) if len(val) else None
     for epoch in range(start_epoch, config.epochs):
@@ -219,7 +227,11 @@ def fit(model: torch.nn.Module, task: Task, config: TrainConfig, checkpoint: str
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad()
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(batch), y)
+            z = model(batch)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+            if consistency:  # a batch of pairs: first views, then second views (tasks._unpair)
+                half = len(z) // 2
+                loss = loss + consistency * torch.mean((z[:half] - z[half:]) ** 2)
             if config.l2:
                 loss = loss + config.l2 * weight_l2(model)
             if hasattr(model, "regularization"):  # a model's own term of its loss (the CNN's L2)

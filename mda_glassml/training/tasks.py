@@ -22,7 +22,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .data import LabelledFrames, evaluation_windows, sample_windows
+from ..frames import InputError
+from ..graphs import window as cut_window
+from .data import LabelledFrames, evaluation_windows, sample_windows, window_centers
 from .fingerprint import data_hash
 
 __all__ = ["GraphTask", "ImageTask"]
@@ -32,6 +34,27 @@ def _require_classes(train: LabelledFrames, val: LabelledFrames | None) -> None:
     train.require_both_classes("the training set")
     if val is not None:
         val.require_both_classes("the validation set")
+
+
+def _pairs(train: LabelledFrames, consistency: float) -> np.ndarray | None:
+    """(m, 2) indices of the training pairs when ``consistency`` asks for them, else None."""
+    if not consistency >= 0:
+        raise InputError(f"consistency must be a number >= 0, got {consistency!r}.")
+    if not consistency:
+        return None
+    if train.partner is None or np.any(train.partner < 0):
+        raise InputError("consistency > 0 trains on pairs of views of one configuration: every training "
+                         "configuration needs a partner (LabelledFrames.partner), e.g. its inherent structure.")
+    first = np.flatnonzero(np.arange(len(train)) < train.partner)
+    return np.column_stack([first, train.partner[first]])
+
+
+def _unpair(samples: Sequence[Any]) -> tuple[list[Any], np.ndarray | None]:
+    """Pairs ``(a, b, y)`` as their views -- every ``a``, then every ``b``, so that a batch's logits of a
+    pair are ``z[:n]`` and ``z[n:]`` -- and their labels; other samples as they are, and None."""
+    if len(samples) and isinstance(samples[0], tuple) and len(samples[0]) == 3:
+        return [s[0] for s in samples] + [s[1] for s in samples], np.array([s[2] for s in samples] * 2, float)
+    return list(samples), None
 
 
 class GraphTask:
@@ -49,13 +72,18 @@ class GraphTask:
         Window side in length units (None: whole frames).
     windows_per_frame : int
         Windows drawn from each frame per epoch (and for validation).
+    consistency : float
+        Above 0, train on the pairs ``train.partner`` names, both views of a
+        pair cut at the same window centre, with this weight on the squared
+        difference of their logits (see the module's docstring).
     """
 
     def __init__(self, featurizer: Any, train: LabelledFrames, val: LabelledFrames | None,
-                 window: float | None, seed: int = 0, windows_per_frame: int = 1) -> None:
+                 window: float | None, seed: int = 0, windows_per_frame: int = 1, consistency: float = 0.0) -> None:
         _require_classes(train, val)
         self.featurizer, self.train, self.val = featurizer, train, val
         self.window, self.seed, self.windows_per_frame = window, seed, int(windows_per_frame)
+        self.pairs, self.consistency = _pairs(train, consistency), float(consistency)
         self._val = None
 
     @property
@@ -67,6 +95,7 @@ class GraphTask:
     def fingerprint(self) -> dict[str, Any]:
         """What decides this task's samples (see :mod:`mda_glassml.training.fingerprint`)."""
         return {"kind": "graph", "featurizer": self.featurizer.to_dict(), **self.input, "seed": self.seed,
+                **({"consistency": self.consistency} if self.consistency else {}),
                 "train": data_hash(self.train), "validation": data_hash(self.val)}
 
     def _graphs(self, cut: Sequence[Any], labels: np.ndarray) -> list[Any]:
@@ -74,8 +103,17 @@ class GraphTask:
 
     def train_samples(self, epoch: int) -> list[Any]:
         rng = np.random.default_rng([self.seed, 1, epoch])
-        return self._graphs(*sample_windows(self.train.frames, self.train.labels, self.window, rng,
-                                            self.windows_per_frame))
+        if self.pairs is None:
+            return self._graphs(*sample_windows(self.train.frames, self.train.labels, self.window, rng,
+                                                self.windows_per_frame))
+        frames, labels = self.train.frames, self.train.labels
+        out = []
+        for _ in range(self.windows_per_frame):
+            centers = window_centers([frames[i] for i in self.pairs[:, 0]], rng)
+            for (a, b), c in zip(self.pairs, centers):
+                views = [frames[i] if self.window is None else cut_window(frames[i], self.window, c) for i in (a, b)]
+                out.append((*self._graphs(views, labels[[a, b]]), float(labels[a])))
+        return out
 
     def val_samples(self) -> list[Any]:
         if self._val is None and self.val is not None:
@@ -91,12 +129,13 @@ class GraphTask:
         return self._graphs(data.frames, data.labels)
 
     def labels(self, samples: Sequence[Any]) -> np.ndarray:
-        return np.array([float(s.y) for s in samples])
+        graphs, y = _unpair(samples)
+        return y if y is not None else np.array([float(s.y) for s in graphs])
 
     def collate(self, samples: Sequence[Any]) -> Any:
         from torch_geometric.data import Batch  # noqa: PLC0415
 
-        return Batch.from_data_list(list(samples))
+        return Batch.from_data_list(_unpair(samples)[0])
 
 
 class ImageTask:
@@ -117,14 +156,19 @@ class ImageTask:
         (``np.roll``): exact for a periodic frame's picture, which wraps at
         its edges. Off by default (the paper did not translate); it turns
         each training frame into many when frames are few.
+    consistency : float
+        Above 0, train on the pairs ``train.partner`` names, both images of a
+        pair augmented alike, with this weight on the squared difference of
+        their logits (see the module's docstring).
     """
 
     def __init__(self, renderer: Any, train: LabelledFrames, val: LabelledFrames | None, seed: int = 0,
-                 augment: bool = True, shift: bool = False) -> None:
+                 augment: bool = True, shift: bool = False, consistency: float = 0.0) -> None:
         _require_classes(train, val)
         self.featurizer = renderer  # saved in bundles under the same name as a graph featuriser
         self.renderer, self.train, self.val, self.seed, self.augment = renderer, train, val, seed, augment
         self.shift = bool(shift)
+        self.pairs, self.consistency = _pairs(train, consistency), float(consistency)
         self.train_images = self.render(train)
         self._val = None
 
@@ -134,24 +178,30 @@ class ImageTask:
     def fingerprint(self) -> dict[str, Any]:
         """What decides this task's samples (see :mod:`mda_glassml.training.fingerprint`)."""
         return {"kind": "image", "renderer": self.renderer.to_dict(), "augment": self.augment,
-                **({"shift": True} if self.shift else {}), "seed": self.seed,
+                **({"shift": True} if self.shift else {}),
+                **({"consistency": self.consistency} if self.consistency else {}), "seed": self.seed,
                 "train": data_hash(self.train), "validation": data_hash(self.val)}
 
     def render(self, data: LabelledFrames) -> np.ndarray:
         """(n, 3, H, W) uint8 images of ``data``'s frames."""
         return np.ascontiguousarray(self.renderer.images(data.frames).transpose(0, 3, 1, 2))
 
-    def train_samples(self, epoch: int) -> list[tuple[np.ndarray, float]]:
-        images = self.train_images
-        if self.augment:
+    def train_samples(self, epoch: int) -> list[tuple]:
+        """(image, label) per training frame, or (image, partner's image, label) per pair, augmented."""
+        units = np.arange(len(self.train_images))[:, None] if self.pairs is None else self.pairs
+        views = [[self.train_images[i] for i in units[:, j]] for j in range(units.shape[1])]
+        if self.augment:  # one draw per unit: a pair's two images are turned, flipped and shifted alike
             rng = np.random.default_rng([self.seed, 5, epoch])
-            turns = rng.integers(0, 4, size=len(images))
-            flips = rng.random(len(images)) < 0.5
-            images = [np.rot90(im[:, ::-1] if f else im, t, axes=(1, 2)) for im, t, f in zip(images, turns, flips)]
-            if self.shift:
-                shifts = rng.integers(0, images[0].shape[-1], size=(len(images), 2)) if len(images) else []
-                images = [np.roll(im, tuple(s), axis=(1, 2)) for im, s in zip(images, shifts)]
-        return [(np.ascontiguousarray(im), float(y)) for im, y in zip(images, self.train.labels)]
+            turns = rng.integers(0, 4, size=len(units))
+            flips = rng.random(len(units)) < 0.5
+            shifts = rng.integers(0, self.train_images.shape[-1], size=(len(units), 2)) if self.shift else None
+            for images in views:
+                images[:] = [np.rot90(im[:, ::-1] if f else im, t, axes=(1, 2))
+                             for im, t, f in zip(images, turns, flips)]
+                if shifts is not None:
+                    images[:] = [np.roll(im, tuple(s), axis=(1, 2)) for im, s in zip(images, shifts)]
+        labels = self.train.labels[units[:, 0]]
+        return [(*(np.ascontiguousarray(im) for im in ims), float(y)) for *ims, y in zip(*views, labels)]
 
     def val_samples(self) -> list[tuple[np.ndarray, float]]:
         if self._val is None and self.val is not None:
@@ -165,8 +215,10 @@ class ImageTask:
         """Whole configurations, as :class:`~mda_glassml.classify.Classifier` applies the model to them."""
         return self.samples(data, 0)
 
-    def labels(self, samples: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
-        return np.array([y for _, y in samples])
+    def labels(self, samples: Sequence[tuple]) -> np.ndarray:
+        images, y = _unpair(samples)
+        return y if y is not None else np.array([y for _, y in images])
 
-    def collate(self, samples: Sequence[tuple[np.ndarray, float]]) -> torch.Tensor:
-        return torch.from_numpy(np.stack([im for im, _ in samples]))
+    def collate(self, samples: Sequence[tuple]) -> torch.Tensor:
+        images, y = _unpair(samples)
+        return torch.from_numpy(np.stack(images if y is not None else [im for im, _ in images]))
