@@ -34,6 +34,12 @@ def test_architectures():
         compact(torch.zeros(1, 3, 128, 128, dtype=torch.uint8))
     with pytest.raises(InputError, match="unknown CNN variant"):
         CNN(variant="resnet")
+    wide = CNN(variant="compact", image_size=250, width=2)
+    assert wide.features[0].out_channels == 12 and wide.head[0].out_features == 128 and wide(x).shape == (3,)
+    assert "width" not in compact.config.to_dict() and wide.config.to_dict()["width"] == 2
+    for bad in ({"width": 0}, {"width": 1.5}, {"variant": "paper", "image_size": 64, "width": 2}):
+        with pytest.raises(InputError, match="width must be a positive integer"):
+            CNN(**bad)
 
 
 def test_logit_is_the_paper_softmax_and_l2_term():
@@ -124,8 +130,9 @@ def test_learns_a_synthetic_task():
     assert result.best_val_auc >= 0.95 and auc >= 0.95, (result.best_val_auc, auc, acc)
 
 
-def test_bundle_round_trip_and_wrong_image_size(data, tmp_path):
-    model, task, _ = cnn_builder({"dropout": 0.3, "batch_size": 4}, data, None, seed=0, image_size=SIZE)
+@pytest.mark.parametrize("width", [1, 2])
+def test_bundle_round_trip_and_wrong_image_size(data, tmp_path, width):
+    model, task, _ = cnn_builder({"dropout": 0.3, "batch_size": 4}, data, None, seed=0, image_size=SIZE, width=width)
     save_bundle(tmp_path / "cnn.pt", model, task.renderer, card={"kind": "test"})
     b = load_bundle(tmp_path / "cnn.pt")
     assert b.kind == "cnn" and b.featurizer == task.renderer and b.model.config == model.config

@@ -95,7 +95,7 @@ def test_heldout_trajectories_are_stratified_by_campaign():
 
 
 @pytest.mark.parametrize("option", [["--pair-energy"], ["--hidden", "16"], ["--pixels-per-length", "8"], ["--shift"],
-                                    ["--consistency", "1"]])
+                                    ["--consistency", "1"], ["--cnn-width", "2"]])
 def test_recipe_studies_are_refused_outside_the_tg_recipe(option):
     from mda_glassml.models.make_pretrained import main
 

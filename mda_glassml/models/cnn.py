@@ -57,6 +57,8 @@ class CNNConfig:
     image_size: int = 250
     dropout: float = 0.5
     l2: float = 0.01
+    #: the compact CNN's channels and hidden units times this (1: 6/16/32 maps and 64 units)
+    width: int = 1
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -69,9 +71,15 @@ class CNNConfig:
             raise InputError(f"dropout must lie in [0, 1), got {self.dropout!r}.")
         if self.l2 < 0:
             raise InputError(f"l2 must be >= 0, got {self.l2!r}.")
+        if int(self.width) != self.width or self.width < 1 or (self.width != 1 and self.variant != "compact"):
+            raise InputError(f"width must be a positive integer, and 1 for the paper CNN; got {self.width!r} "
+                             f"for the {self.variant} CNN.")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if d["width"] == 1:  # the width every earlier bundle and checkpoint had, unrecorded
+            del d["width"]
+        return d
 
 
 class CNN(CompiledSteps, nn.Module):
@@ -94,13 +102,14 @@ class CNN(CompiledSteps, nn.Module):
             self.head = nn.Sequential(nn.Linear(16 * side * side, 80), nn.ReLU(), nn.Dropout(cfg.dropout),
                                       nn.Linear(80, 2))
         else:
+            a, b, c, h = (n * int(cfg.width) for n in (6, 16, 32, 64))
             self.features = nn.Sequential(
-                nn.Conv2d(3, 6, 10), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Conv2d(3, a, 10), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Conv2d(a, b, 5), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Conv2d(b, c, 3), nn.ReLU(), nn.MaxPool2d(2),
                 nn.AdaptiveAvgPool2d(4), nn.Flatten(),
             )
-            self.head = nn.Sequential(nn.Linear(32 * 16, 64), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(64, 2))
+            self.head = nn.Sequential(nn.Linear(c * 16, h), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(h, 2))
         self.register_buffer("mean", torch.full((1, 3, 1, 1), 0.5))
         self.register_buffer("std", torch.full((1, 3, 1, 1), 0.5))
 

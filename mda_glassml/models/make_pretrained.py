@@ -321,6 +321,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--shift", action="store_true",
                         help="tg: the CNN's training pictures are also translated periodically by whole pixels "
                              "each epoch, beside the rotations and flips (a recipe study)")
+    parser.add_argument("--cnn-width", type=int, default=1,
+                        help="tg: the compact CNN's channels and hidden units times this (a recipe study; default 1)")
     parser.add_argument("--consistency", type=float, default=0.0,
                         help="tg: train on pairs (a thermal frame and its inherent structure, seen alike) with this "
                              "weight on the squared difference of their logits (a recipe study; default 0: off)")
@@ -346,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
                          f"{args.pixels_per_length} with --recipe {args.recipe}")
     if args.shift and args.recipe != "tg":
         raise SystemExit("--shift applies to the tg recipe's CNN, not to --recipe paper")
+    if args.cnn_width < 1 or (args.cnn_width != 1 and args.recipe != "tg"):
+        raise SystemExit(f"--cnn-width takes a positive integer and applies to the tg recipe, got "
+                         f"{args.cnn_width} with --recipe {args.recipe}")
     if not args.consistency >= 0 or (args.consistency and args.recipe != "tg"):
         raise SystemExit(f"--consistency takes a weight >= 0 and applies to the tg recipe, got {args.consistency} "
                          f"with --recipe {args.recipe}")
@@ -472,6 +477,8 @@ def _main_tg(args: argparse.Namespace) -> int:
             options["image_size"] = max(32, int(round(side * options.pop("pixels_per_length"))))
             if args.shift:
                 options["shift"] = True
+            if args.cnn_width != 1:
+                options["width"] = args.cnn_width
             spec = {**spec, "options": options}
         if args.consistency:
             spec = {**spec, "options": {**spec["options"], "consistency": args.consistency}}
@@ -516,6 +523,7 @@ def _main_tg(args: argparse.Namespace) -> int:
                     + (f" --pixels-per-length {args.pixels_per_length:g}"
                        if args.pixels_per_length is not None and spec["model"] == "cnn" else "")
                     + (" --shift" if args.shift and spec["model"] == "cnn" else "")
+                    + (f" --cnn-width {args.cnn_width}" if args.cnn_width != 1 and spec["model"] == "cnn" else "")
                     + (f" --consistency {args.consistency:g}" if args.consistency else "")],
                 "seed": SEED, "heldout_fraction": args.heldout_fraction, "epochs": epochs,
                 "engine": summary["cooling"]["engine"], "n_particles": summary["cooling"]["n_particles"]},

@@ -130,12 +130,13 @@ def _batch(batch_size: int, task: Any) -> int:
 
 def cnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFrames, seed: int,
                 variant: str = "compact", image_size: int = 250, augment: bool = True, shift: bool = False,
-                consistency: float = 0.0):
+                consistency: float = 0.0, width: int = 1):
     """The CNN from a hyperparameter dict (``dropout``, ``batch_size``); returns (model, task, batch_size).
 
     The renderer draws whole configurations at ``image_size``; the network's
     input normalisation is measured on the training images. ``augment`` and
-    ``shift``, ``consistency`` as in :class:`~mda_glassml.training.tasks.ImageTask`.
+    ``shift``, ``consistency`` as in :class:`~mda_glassml.training.tasks.ImageTask`; ``width``
+    multiplies the compact CNN's channels (:class:`~mda_glassml.models.cnn.CNNConfig`).
     """
     import torch  # noqa: PLC0415
 
@@ -147,7 +148,7 @@ def cnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFram
     task = ImageTask(Renderer(size=image_size), train, val, seed=seed, augment=augment, shift=shift,
                      consistency=consistency)
     torch.manual_seed(seed)
-    model = CNN(variant=variant, image_size=image_size, dropout=p["dropout"])
+    model = CNN(variant=variant, image_size=image_size, dropout=p["dropout"], width=width)
     model.set_normalization(task.train_images)
     return model, task, _batch(p["batch_size"], task)
 
