@@ -125,3 +125,28 @@ def test_consistency_pairs_each_frame_with_its_inherent_structure_and_balances_w
     assert np.all(second == first + m) and np.all(both.partner[second] == first)
     for a, b in zip(first, second):  # a thermal frame and its own inherent structure, whatever the repeats
         assert both.frames[b].index == 1000 + thermal.frames.index(both.frames[a])
+
+
+def test_heldout_files_keep_every_record_of_a_hold_run(ka_dataset1, tmp_path):
+    """A hold run keeps several records at one temperature: each is its own configuration in the held-out
+    files (they were once merged into the last one), while one configuration in two sets is written once."""
+    from dataclasses import replace
+
+    from mda_glassml.models.make_pretrained import _write_heldout, heldout_sets
+    from mda_glassml.training.data import LabelledFrames
+
+    data = LabelledFrames.from_manifest(ka_dataset1)
+    liquid = np.flatnonzero(data.labels == 0)[:3]
+    frames = [replace(data.frames[i], index=k) for k, i in enumerate(liquid)]  # records 0, 1, 2 of one run
+    hold = LabelledFrames(frames, [0, 0, 0], ["liquids/traj_0000"] * 3, [0.547] * 3)
+    _write_heldout({"tg_thermal": hold, "dataset6": hold.subset([2])}, tmp_path, 2)
+    back = heldout_sets(tmp_path / "ka2d_heldout.gsd", tmp_path / "ka2d_heldout.csv")
+    assert len(back["tg_thermal"]) == 3 and len(back["dataset6"]) == 1
+    written = sorted(back["tg_thermal"].frames, key=lambda g: g.positions[0, 0])  # written in set-name order
+    for f, g in zip(sorted(frames, key=lambda f: f.positions[0, 0]), written):
+        np.testing.assert_array_equal(f.positions, g.positions)
+    np.testing.assert_array_equal(back["dataset6"].frames[0].positions, frames[2].positions)
+    import gsd.hoomd
+
+    with gsd.hoomd.open(str(tmp_path / "ka2d_heldout.gsd")) as traj:
+        assert len(traj) == 3  # dataset6's configuration is tg_thermal's third, not a copy

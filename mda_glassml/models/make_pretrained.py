@@ -241,7 +241,9 @@ def _write_heldout(sets: dict[str, LabelledFrames], folder: Path, card_version: 
     frames, rows = [], []
     for name, data in sorted(sets.items()):
         for f, y, g, t in zip(data.frames, data.labels, data.groups, data.temperatures):
-            key = (g, round(float(t), 5), int(y), name.endswith("_is"))
+            # One configuration in several sets is written once. Its record (the frame's index in its
+            # trajectory file) is part of the key: a hold run keeps several records at one temperature.
+            key = (g, round(float(t), 5), int(y), name.endswith("_is"), f.index if f.index is not None else id(f))
             if key not in index:
                 index[key] = len(frames)
                 frames.append(f)
