@@ -135,7 +135,7 @@ class Featurizer:
         """
         src, dst, rev, dist = self.edges(frame)
         x = self.node_features(frame)
-        edge_attr = self.edge_features(torch.as_tensor(dist), pair_types(frame.types, src, dst))
+        edge_attr = self.edge_features_of(dist, frame.types, src, dst)
         data = GlassGraph(
             x=x,
             edge_index=torch.as_tensor(np.stack([src, dst])),
@@ -209,7 +209,7 @@ class Featurizer:
         src, dst, rev, dist = self._edges(laid, density)
         node_graph = np.repeat(np.arange(len(frames)), counts)
         return Batch(x=torch.cat([self.node_features(f) for f in frames]), edge_index=torch.as_tensor(np.stack([src, dst])),
-                     edge_attr=self.edge_features(torch.as_tensor(dist), pair_types(laid.types, src, dst)),
+                     edge_attr=self.edge_features_of(dist, laid.types, src, dst),
                      rev_index=torch.as_tensor(rev), distance=torch.as_tensor(dist),
                      types=torch.as_tensor(laid.types.astype(np.int64)), batch=torch.as_tensor(node_graph),
                      ptr=torch.as_tensor(starts))
@@ -223,6 +223,12 @@ class Featurizer:
             xy = torch.as_tensor(frame.positions / side, dtype=torch.float32)
             x = torch.cat([xy, x], dim=1)
         return x
+
+    def edge_features_of(self, distance: Any, types: np.ndarray, src: np.ndarray, dst: np.ndarray) -> torch.Tensor:
+        """Edge features of the edges ``src -> dst`` of particles of ``types``, their lengths ``distance``
+        (pair types are worked out only where the pair energy needs them)."""
+        pair = pair_types(types, src, dst) if self.pair_energy else None
+        return self.edge_features(torch.as_tensor(distance), pair)
 
     def edge_features(self, distance: torch.Tensor, pair: Any = None) -> torch.Tensor:
         """Distance (E,) → edge features (E, edge_dim).

@@ -533,7 +533,7 @@ def _main_tg(args: argparse.Namespace) -> int:
             "heldout": report,
             "heldout_shipped": {"trajectories": shipped_runs, "sets": score_on_heldout(bundle, shipped)},
             "heldout_reliability": reliability.to_dict(),
-            "heldout_paper_datasets": (f"datasets {', '.join(sorted({n[7] for n in paper}))} of the held-out runs"
+            "heldout_paper_datasets": (f"datasets {', '.join(sorted({n.removeprefix("dataset").removesuffix("_is") for n in paper}, key=int))} of the held-out runs"
                                        + (f" ({paper_note})" if paper_note else "") if paper else paper_note),
         })
         models_dir = out / "models"

@@ -74,7 +74,6 @@ import torch
 from torch_geometric.utils import scatter
 
 from ..frames import Frame, InputError
-from .featurize import pair_types
 
 __all__ = ["DEFAULT_TILE_NODES", "TiledGraph", "Tile", "tiled_logit", "tiled_embedding"]
 
@@ -175,8 +174,8 @@ class TiledGraph:
         as_tensor = torch.from_numpy
         return Tile(
             x=self.x[as_tensor(nodes)],
-            edge_attr=self.featurizer.edge_features(as_tensor(self.distance[edges]),
-                                                    pair_types(self.types, self.src[edges], self.dst[edges])),
+            edge_attr=self.featurizer.edge_features_of(self.distance[edges], self.types, self.src[edges],
+                                                       self.dst[edges]),
             src=as_tensor(local[self.src[edges]]),
             dst=as_tensor(local[self.dst[edges]]),
             rev=as_tensor(local_edge[self.rev[edges]]),
