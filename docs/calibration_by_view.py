@@ -27,6 +27,7 @@ from mda_glassml.models import make_pretrained as mp
 from mda_glassml.models.pretrained import load_model
 from mda_glassml.training.calibration import fit_platt
 from mda_glassml.training.data import group_split
+from mda_glassml.training.fingerprint import data_hash
 
 
 def main() -> None:
@@ -50,6 +51,9 @@ def main() -> None:
         both = mp._pair_holds(mp._concat(trained), args.cooling)
         index = mp._balance_index(both.labels)
         data, inherent = both.subset(index), inherent[index]
+        if data_hash(data) != card["data"]["hash"]:
+            raise SystemExit(f"{name}: the rebuilt training set is not the one its card records (hash "
+                             f"{data_hash(data)} against {card['data']['hash']}): another campaign or work folder?")
         val = group_split(data.groups, (0.8, 0.1, 0.1), seed=mp.SEED)[1]
         from mda_glassml.classify import Classifier  # noqa: PLC0415
 

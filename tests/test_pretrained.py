@@ -108,6 +108,7 @@ def test_consistency_pairs_each_frame_with_its_inherent_structure_and_balances_w
     with its own inherent structure (standing in here: a copy one index apart), hold runs regrouped with both."""
     from dataclasses import replace
 
+    from mda_glassml.frames import InputError
     from mda_glassml.models.make_pretrained import _balanced_pairs, _pair_holds
     from mda_glassml.training.data import LabelledFrames
 
@@ -116,7 +117,7 @@ def test_consistency_pairs_each_frame_with_its_inherent_structure_and_balances_w
     thermal = data.subset(keep)
     thermal = LabelledFrames(thermal.frames, thermal.labels, [f"cool/{g}" for g in thermal.groups],
                              thermal.temperatures)
-    inherent = LabelledFrames([replace(f, index=1000 + i) for i, f in enumerate(thermal.frames)], thermal.labels,
+    inherent = LabelledFrames([replace(f, positions=f.positions + 0.01) for f in thermal.frames], thermal.labels,
                               thermal.groups, thermal.temperatures)
     both = _pair_holds(_balanced_pairs(thermal, inherent), "cool")
     m = len(both) // 2
@@ -124,7 +125,10 @@ def test_consistency_pairs_each_frame_with_its_inherent_structure_and_balances_w
     first, second = np.arange(m), both.partner[:m]
     assert np.all(second == first + m) and np.all(both.partner[second] == first)
     for a, b in zip(first, second):  # a thermal frame and its own inherent structure, whatever the repeats
-        assert both.frames[b].index == 1000 + thermal.frames.index(both.frames[a])
+        np.testing.assert_array_equal(both.frames[b].positions, both.frames[a].positions + 0.01)
+    shifted = inherent.subset(np.r_[1:len(inherent), 0])  # one manifest's rows out of step with the other's
+    with pytest.raises(InputError, match="do not line up"):
+        _balanced_pairs(thermal, shifted)
 
 
 def test_heldout_files_keep_every_record_of_a_hold_run(ka_dataset1, tmp_path):

@@ -342,6 +342,8 @@ def test_pairs_follow_subsets_and_splits_and_are_checked(data):
 
     plain = LabelledFrames(both.frames, both.labels, both.groups, both.temperatures)
     assert data_hash(plain) != data_hash(both)
+    joined = LabelledFrames.concat([plain.subset([0, 1]), both])  # pairs shift with their part, others unpaired
+    assert joined.partner.tolist() == [-1, -1, *(both.partner + 2).tolist()]
     with pytest.raises(InputError, match="needs a partner"):
         GraphTask(Featurizer(k=2), plain, None, window=WINDOW, consistency=1.0)
 
@@ -361,6 +363,20 @@ def test_paired_samples_see_both_views_alike(data):
         torch.testing.assert_close(a.edge_attr, b.edge_attr, rtol=0, atol=0)
     batch = graphs.collate(pairs[:3])
     assert batch.num_graphs == 6 and graphs.labels(pairs[:3]).tolist() == [p[2] for p in pairs[:3]] * 2
+    # views that differ: each sample holds its own frame and its partner, in that order
+    moved = _with_views(data, 0.1)
+    whole = GraphTask(Featurizer(k=2), moved, None, window=None, consistency=1.0)
+    for (a, b, _), (i, j) in zip(whole.train_samples(0), whole.pairs):
+        assert j == i + len(data)
+        torch.testing.assert_close(a.distance, whole.featurizer.graph(moved.frames[i]).distance, rtol=0, atol=0)
+        torch.testing.assert_close(b.distance, whole.featurizer.graph(moved.frames[j]).distance, rtol=0, atol=0)
+    plain = ImageTask(Renderer(size=48), moved, None, augment=False, consistency=1.0)
+    for (a, b, _), (i, j) in zip(plain.train_samples(0), plain.pairs):
+        assert np.array_equal(a, plain.train_images[i]) and np.array_equal(b, plain.train_images[j])
+    with pytest.raises(InputError, match="finite number"):
+        GraphTask(Featurizer(k=2), moved, None, window=WINDOW, consistency=float("inf"))
+    with pytest.raises(InputError, match="integer indices"):
+        LabelledFrames(moved.frames, moved.labels, moved.groups, moved.temperatures, partner=moved.partner + 0.5)
     images = ImageTask(Renderer(size=48), same, None, seed=1, shift=True, consistency=1.0)
     samples = images.train_samples(0)
     assert len(samples) == len(data) and all(np.array_equal(a, b) for a, b, _ in samples)

@@ -71,9 +71,12 @@ class CNNConfig:
             raise InputError(f"dropout must lie in [0, 1), got {self.dropout!r}.")
         if self.l2 < 0:
             raise InputError(f"l2 must be >= 0, got {self.l2!r}.")
-        if int(self.width) != self.width or self.width < 1 or (self.width != 1 and self.variant != "compact"):
+        if (isinstance(self.width, bool) or not isinstance(self.width, (int, float, np.integer, np.floating))
+                or not np.isfinite(self.width) or int(self.width) != self.width or self.width < 1
+                or (self.width != 1 and self.variant != "compact")):
             raise InputError(f"width must be a positive integer, and 1 for the paper CNN; got {self.width!r} "
                              f"for the {self.variant} CNN.")
+        object.__setattr__(self, "width", int(self.width))  # 2.0 and 2 are one architecture
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -92,8 +92,7 @@ def _load(manifests: Path, name: str) -> LabelledFrames:
 
 
 def _concat(parts: list[LabelledFrames]) -> LabelledFrames:
-    return LabelledFrames(sum((p.frames for p in parts), []), np.concatenate([p.labels for p in parts]),
-                          np.concatenate([p.groups for p in parts]), np.concatenate([p.temperatures for p in parts]))
+    return LabelledFrames.concat(parts)
 
 
 def heldout_files(card_version: int, folder: Path | None = None) -> tuple[Path, Path]:
@@ -382,6 +381,11 @@ def _balance_index(labels: np.ndarray) -> np.ndarray:
 def _balanced_pairs(thermal: LabelledFrames, inherent: LabelledFrames) -> LabelledFrames:
     """Thermal frames and their inherent structures (same order), balanced by repeating whole pairs, as one
     set whose ``partner`` pairs each frame with its inherent structure (the ``--consistency`` study)."""
+    same = len(thermal) == len(inherent) and all(
+        np.array_equal(getattr(thermal, k), getattr(inherent, k)) for k in ("labels", "groups", "temperatures"))
+    if not same or any(a.index != b.index for a, b in zip(thermal.frames, inherent.frames)):
+        raise InputError("the thermal frames and their inherent structures do not line up (each needs the same "
+                         "trajectory, record, temperature and label in the same place): rebuild the tg manifests.")
     index = _balance_index(thermal.labels)
     both = _concat([thermal.subset(index), inherent.subset(index)])
     m = len(index)
@@ -533,7 +537,7 @@ def _main_tg(args: argparse.Namespace) -> int:
             "heldout": report,
             "heldout_shipped": {"trajectories": shipped_runs, "sets": score_on_heldout(bundle, shipped)},
             "heldout_reliability": reliability.to_dict(),
-            "heldout_paper_datasets": (f"datasets {', '.join(sorted({n.removeprefix("dataset").removesuffix("_is") for n in paper}, key=int))} of the held-out runs"
+            "heldout_paper_datasets": (f"datasets {', '.join(_dataset_numbers(paper))} of the held-out runs"
                                        + (f" ({paper_note})" if paper_note else "") if paper else paper_note),
         })
         models_dir = out / "models"
@@ -553,6 +557,11 @@ def _main_tg(args: argparse.Namespace) -> int:
                 print(f"  held out {ds:14s} AUC {sc['auc']:.4f}  accuracy {sc['accuracy']:.3f}  ECE {sc['ece']:.3f}"
                       f"  (n = {sc['n']}; baselines: {base})")
     return 0
+
+
+def _dataset_numbers(names: Any) -> list[str]:
+    """``["1", "2", ...]`` of set names ``dataset1``, ``dataset1_is``, ...: each dataset once, in order."""
+    return sorted({n.removeprefix("dataset").removesuffix("_is") for n in names}, key=int)
 
 
 def _save_figure(fig: Any, path: Path) -> None:

@@ -264,9 +264,7 @@ def _run_fold(fold: int, data: LabelledFrames, train_idx: np.ndarray, test_idx: 
                         fingerprint={k: v for k, v in made_by.items() if k != "final_epochs"}, n_startup=n_startup, progress=config.progress)
     evals = _trial_record(trials, hspace)
     params = _clean(space_eval(hspace, {k: v[0] for k, v in trials.best_trial["misc"]["vals"].items() if v}))
-    final_train = LabelledFrames(inner_tr.frames + inner_te.frames,
-                                 np.r_[inner_tr.labels, inner_te.labels], np.r_[inner_tr.groups, inner_te.groups],
-                                 np.r_[inner_tr.temperatures, inner_te.temperatures])
+    final_train = LabelledFrames.concat([inner_tr, inner_te])
     model, task, batch_size = builder(params, final_train, inner_val, seed)
     ckpt = folder / "final.ckpt" if folder is not None else None
     final_config = replace(config, epochs=final_epochs, batch_size=batch_size, seed=seed)

@@ -65,8 +65,10 @@ class LabelledFrames:
         if bad:
             raise InputError(f"labels must be 0 (liquid) or 1 (glass), got {sorted(bad)}.")
         if self.partner is not None:
-            self.partner = np.asarray(self.partner, dtype=np.int64)
-            p = self.partner
+            p = np.asarray(self.partner)
+            if p.dtype.kind not in "iu":
+                raise InputError(f"partner must hold integer indices (-1 for none), got {p.dtype} values.")
+            self.partner = p = p.astype(np.int64)
             paired = np.flatnonzero(p >= 0)
             if p.shape != (n,) or p.min(initial=-1) < -1 or p.max(initial=-1) >= n or np.any(
                     p[p[paired]] != paired) or np.any(p[paired] == paired):
@@ -78,6 +80,18 @@ class LabelledFrames:
 
     def __len__(self) -> int:
         return len(self.frames)
+
+    @classmethod
+    def concat(cls, parts: Sequence["LabelledFrames"]) -> "LabelledFrames":
+        """One set of ``parts`` in order; pairs within a part stay pairs (unpaired parts: -1)."""
+        parts = list(parts)
+        partner = None
+        if any(p.partner is not None for p in parts):
+            starts = np.cumsum([0] + [len(p) for p in parts])[:-1]
+            partner = np.concatenate([np.full(len(p), -1, np.int64) if p.partner is None
+                                      else np.where(p.partner >= 0, p.partner + s, -1) for p, s in zip(parts, starts)])
+        return cls(sum((p.frames for p in parts), []), np.concatenate([p.labels for p in parts]),
+                   np.concatenate([p.groups for p in parts]), np.concatenate([p.temperatures for p in parts]), partner)
 
     def subset(self, index: Sequence[int]) -> "LabelledFrames":
         """The configurations ``index`` lists, in its order; a pair stays a pair when both are listed."""

@@ -38,8 +38,9 @@ def _require_classes(train: LabelledFrames, val: LabelledFrames | None) -> None:
 
 def _pairs(train: LabelledFrames, consistency: float) -> np.ndarray | None:
     """(m, 2) indices of the training pairs when ``consistency`` asks for them, else None."""
-    if not consistency >= 0:
-        raise InputError(f"consistency must be a number >= 0, got {consistency!r}.")
+    if isinstance(consistency, bool) or not isinstance(consistency, (int, float, np.integer, np.floating)) or not (
+            0 <= consistency < np.inf):
+        raise InputError(f"consistency must be a finite number >= 0, got {consistency!r}.")
     if not consistency:
         return None
     if train.partner is None or np.any(train.partner < 0):
