@@ -12,7 +12,7 @@ Each is one number per configuration, computed without any model:
     separates the classes; a model that does no better may only have learned
     the temperature.
 ``is_energy``
-    the inherent-structure energy per particle (:func:`potential_energy` of a
+    the inherent-structure energy per particle (:func:`~mda_glassml.potential.potential_energy` of a
     minimised configuration, or the campaign's logged value): lower in a glass.
 
 In all three a glass has the *lower* value (:data:`GLASS_IS_LOW`); code that
@@ -39,6 +39,7 @@ import numpy as np
 from .frames import Frame
 from .graphs import knn
 from .metrics import b_neighbor_metrics
+from .potential import potential_energy
 
 __all__ = ["BASELINES", "GLASS_IS_LOW", "baseline_values", "neighbour_spread", "potential_energy"]
 
@@ -48,32 +49,6 @@ def neighbour_spread(frame: Frame) -> float:
     _, _, d = knn(frame, 1)
     d = np.asarray(d, dtype=np.float64)
     return float(d.std() / d.mean())
-
-
-def potential_energy(frame: Frame) -> float:
-    """Kob–Andersen potential energy per particle of ``frame`` (LJ truncated, not shifted, at 2.5 sigma).
-
-    Of an inherent structure this is its IS energy, in the convention of the
-    energies the campaigns log (``mda_glassml/is_energy``).
-    """
-    import freud  # noqa: PLC0415
-
-    from .simulation.protocol import KAModel  # noqa: PLC0415
-
-    model = KAModel()
-    a, b = model.types
-    eps = np.zeros((2, 2))
-    sig = np.zeros((2, 2))
-    for (i, j), names in (((0, 0), (a, a)), ((0, 1), (a, b)), ((1, 1), (b, b))):
-        eps[i, j], sig[i, j], _ = model.pair(*names)
-        eps[j, i], sig[j, i] = eps[i, j], sig[i, j]
-    nlist = freud.locality.AABBQuery(frame.box, frame.points3d).query(
-        frame.points3d, {"r_max": model.max_cutoff(), "exclude_ii": True}).toNeighborList()
-    ti, tj = frame.types[nlist.query_point_indices], frame.types[nlist.point_indices]
-    e, s, r = eps[ti, tj], sig[ti, tj], np.asarray(nlist.distances, dtype=np.float64)
-    inside = r < model.cutoff_factor * s
-    pair = np.where(inside, 4 * e * ((s / r) ** 12 - (s / r) ** 6), 0.0)
-    return float(pair.sum() / 2 / frame.n_particles)  # each pair listed from both ends
 
 
 #: Baselines computed from a configuration alone (the IS energy comes from a minimised one).

@@ -193,6 +193,13 @@ def distances64(frame: Frame, i: np.ndarray, j: np.ndarray,
     >>> distances64(frame, np.array([0]), np.array([1])).round(6).tolist()
     [3.9]
     """
+    dx, dy = displacements64(frame, i, j, columns)
+    return np.hypot(dx, dy, out=dx)
+
+
+def displacements64(frame: Frame, i: np.ndarray, j: np.ndarray,
+                    columns: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum-image displacements ``(dx, dy)`` from particles ``i`` to ``j`` in float64 (see :func:`distances64`)."""
     box = neighbor_box(frame)
     lx, ly, xy = float(box.Lx), float(box.Ly), float(box.xy)
     x, y = columns or columns64(frame)
@@ -204,7 +211,7 @@ def distances64(frame: Frame, i: np.ndarray, j: np.ndarray,
     dy -= shift * ly
     dx -= shift * xy * ly
     dx -= np.round(dx / lx) * lx
-    return np.hypot(dx, dy, out=dx)
+    return dx, dy
 
 
 def columns64(frame: Frame) -> tuple[np.ndarray, np.ndarray]:

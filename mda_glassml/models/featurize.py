@@ -265,9 +265,7 @@ def pair_types(types: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarra
 
 def _ka_pairs() -> tuple[list[float], list[float], list[float]]:
     """epsilon, sigma and cutoff of the A–A, A–B, B–B pairs of the Kob–Andersen model the campaigns simulate."""
-    from ..simulation.protocol import KAModel  # noqa: PLC0415
+    from ..potential import pair_table  # noqa: PLC0415
 
-    model = KAModel()
-    a, b = model.types
-    table = [model.pair(*names) for names in ((a, a), (a, b), (b, b))]
-    return [t[0] for t in table], [t[1] for t in table], [t[2] for t in table]
+    # pair type 0, 1, 2 = type ids (0, 0), (0, 1), (1, 1)
+    return tuple([float(t[0, 0]), float(t[0, 1]), float(t[1, 1])] for t in pair_table())

@@ -1,0 +1,53 @@
+"""The Kob–Andersen potential of a frame: forces against an all-pairs float64 reference, inherent structures told
+from thermal frames."""
+
+import gsd.hoomd
+import numpy as np
+import pytest
+
+from mda_glassml.data import EXAMPLE_INHERENT_STRUCTURES, EXAMPLE_TRAJECTORY
+from mda_glassml.frames import Frame, InputError
+from mda_glassml.graphs import window
+from mda_glassml.potential import INHERENT_RMS_FORCE, forces, is_inherent_structure, rms_force
+from mda_glassml.simulation.protocol import CoolingProtocol
+from reference import ka_force_norm
+
+
+def test_forces_match_the_all_pairs_reference_and_sum_to_zero():
+    protocol = CoolingProtocol(n_particles=300, density=1.2)
+    side = protocol.box_length
+    rng = np.random.default_rng(0)
+    # a jittered lattice: no overlaps, forces of order 10-100
+    grid = (np.stack(np.meshgrid(np.arange(15), np.arange(20)), -1).reshape(-1, 2) + 0.5) * [side / 15, side / 20]
+    pos = grid + rng.normal(0, 0.05, grid.shape) - side / 2
+    types = np.array(["A"] * 195 + ["B"] * 105)
+    rng.shuffle(types)
+    frame = Frame.from_arrays(pos, types, box=[side, side])
+    f = forces(frame)
+    typeid = (types == "B").astype(int)
+    reference = ka_force_norm(np.c_[frame.positions, np.zeros(300)], typeid, protocol)  # the frame keeps float32
+    assert np.linalg.norm(f) == pytest.approx(reference, rel=1e-7)  # the box side, too, is stored in float32
+    np.testing.assert_allclose(f.sum(axis=0), 0.0, atol=1e-9 * np.abs(f).max())  # Newton's third law
+    assert rms_force(frame) == pytest.approx(np.linalg.norm(f) / np.sqrt(300), rel=1e-12)
+
+
+def test_inherent_structures_are_told_from_thermal_frames():
+    with gsd.hoomd.open(EXAMPLE_TRAJECTORY) as thermal, gsd.hoomd.open(EXAMPLE_INHERENT_STRUCTURES) as minimised:
+        hot = [rms_force(Frame.from_gsd(thermal[k])) for k in (0, len(thermal) - 1)]  # T = 2 and T = 0.05
+        cold = [rms_force(Frame.from_gsd(minimised[k])) for k in (0, len(minimised) - 1)]
+        last = Frame.from_gsd(minimised[len(minimised) - 1])
+    assert min(hot) > 20 * INHERENT_RMS_FORCE and max(cold) < INHERENT_RMS_FORCE / 20, (hot, cold)
+    assert is_inherent_structure(last) and not is_inherent_structure(last, tol=max(cold) / 2)
+    with pytest.raises(InputError, match="periodic box"):
+        forces(window(last, 10.0, (0.0, 0.0)))
+
+
+def test_a_close_pair_repels_and_a_far_pair_attracts():
+    for gap, sign in ((1.0, 1.0), (1.5, -1.0)):  # A-A: the LJ minimum is at 2^(1/6) = 1.12
+        # a B far from both (beyond every cutoff) so that the frame has both types
+        frame = Frame.from_arrays([[0.0, 0.0], [gap, 0.0], [-4.0, 4.0]], ["A", "A", "B"], box=[12.0, 12.0])
+        f = forces(frame)
+        assert np.sign(f[0, 0]) == -sign and np.sign(f[1, 0]) == sign and f[0, 1] == 0.0 and not f[2].any()
+        r = float(frame.positions[1, 0]) - float(frame.positions[0, 0])  # the frame keeps float32 positions
+        x = (1.0 / r) ** 6
+        assert abs(f[1, 0]) == pytest.approx(abs(24 * (2 * x * x - x) / r), rel=1e-9)
