@@ -27,6 +27,13 @@ as square tiles of the training side -- periodic images of a smaller frame
 windows of a larger one -- and its logit is the mean over tiles
 (:meth:`Classifier.cnn_tiles`).
 
+Two views, two calibrations: a model trained on thermal frames and their
+inherent structures together ranks each view well but places its logits
+differently on each, so its card holds one Platt fit per view and the
+classifier picks the fit by the frame's view, told from its forces
+(``view="auto"``; :func:`mda_glassml.potential.is_inherent_structure`).
+The ranking within a view, hence its AUC, does not change.
+
 Huge frames: a D-MPNN classifies a frame of more than ``tile_nodes``
 particles (default 16384) tile by tile (:mod:`mda_glassml.models.tiled`):
 exactly the same probability, with a peak memory set by ``tile_nodes``
@@ -65,6 +72,8 @@ from .models.bundle import Bundle
 from .models.device import torch_device
 from .models.pretrained import load_model
 from .models.tiled import DEFAULT_TILE_NODES, TiledGraph, check_tile_nodes, tiled_logit
+from .potential import VIEWS
+from .potential import views as potential_views
 from .training.calibration import sigmoid
 
 __all__ = ["Classifier", "Crossing", "WindowMap", "DensityWarning", "crossing_temperature", "training_window"]
@@ -143,11 +152,28 @@ class Classifier:
         once and the eager code runs (:mod:`mda_glassml.models.compiled`).
         The model is compiled on a shallow copy: a ``Bundle`` passed in
         stays as it was.
+    view : {"auto", "thermal", "inherent"}
+        Which calibration to apply, for a model whose card has one per view
+        (``calibration["views"]``: the shipped models; fitted on validation
+        thermal frames and inherent structures apart, see
+        :func:`~mda_glassml.training.pipeline.train_model`). ``"auto"``
+        (default) tells each frame's view by its forces
+        (:func:`mda_glassml.potential.is_inherent_structure`: an inherent
+        structure sits at a minimum of the Kob–Andersen potential; 3 ms per
+        frame). With ``inherent`` set, frames are minimised first and the view
+        is ``"inherent"``. An open window (no periodic box, so no forces) gets
+        the single pooled calibration, with a warning, unless ``view`` names one.
     """
 
     def __init__(self, model: str | os.PathLike | Bundle = "ka2d-dmpnn", device: str = "cpu",
                  batch_size: int = 8, density_tolerance: float = 0.1, tile_nodes: int = DEFAULT_TILE_NODES,
-                 threads: int | None = None, inherent: str | None = None, compile: bool = False) -> None:
+                 threads: int | None = None, inherent: str | None = None, compile: bool = False,
+                 view: str = "auto") -> None:
+        if view not in ("auto", *VIEWS):
+            raise InputError(f"view must be 'auto', 'thermal' or 'inherent', got {view!r}.")
+        if inherent is not None and view == "thermal":
+            raise InputError("view='thermal' contradicts inherent=...: frames minimised first are inherent "
+                             "structures. Drop one of the two.")
         if int(batch_size) != batch_size or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
         if not density_tolerance > 0:
@@ -179,6 +205,10 @@ class Classifier:
         # Calibration fitted on validation data at training (training/calibration.py): P = sigmoid(z / T + b).
         cal = self.card.get("calibration", {})
         self.temperature, self.bias = float(cal.get("temperature", 1.0)), float(cal.get("bias", 0.0))
+        # One fit per view where the card has them (cards before them: the pooled fit for every frame).
+        self.view_calibration = {v: (float(c["temperature"]), float(c["bias"]))
+                                 for v, c in cal.get("views", {}).items()}
+        self.view = "inherent" if inherent is not None else view
         self._warned: set[str] = set()
 
     @property
@@ -321,12 +351,50 @@ class Classifier:
         return np.array([z[a:b].mean() for a, b in zip(bounds[:-1], bounds[1:])])
 
     def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
-        """P(glass) per frame (calibrated as the model's card says, if it has a calibration)."""
-        return self.calibrated(self.logits(frames))
+        """P(glass) per frame (calibrated as the model's card says, if it has a calibration; per view if it
+        has one per view)."""
+        frames = list(frames)
+        views = self.views(frames)  # of the frames given: minimised ones (inherent=...) are inherent anyway
+        return self.calibrated(self.logits(frames), views)
 
-    def calibrated(self, logits: Any) -> np.ndarray:
-        """P(glass) of raw logits: ``sigmoid(logit / temperature + bias)`` from the card (1 and 0 if none)."""
-        return sigmoid(np.asarray(logits, dtype=np.float64) / self.temperature + self.bias)
+    def views(self, frames: Sequence[Frame]) -> np.ndarray | None:
+        """The view of each frame that picks its calibration ("thermal" or "inherent"), or None for a card with
+        one calibration for all (then nothing is computed)."""
+        frames = list(frames)
+        if not self.view_calibration:
+            return None
+        if self.view != "auto":
+            return np.full(len(frames), self.view, dtype=object)
+        out = np.full(len(frames), None, dtype=object)
+        periodic = [i for i, f in enumerate(frames) if f.periodic]
+        if len(periodic) < len(frames):
+            self._warn("view", "an open window has no periodic box, so whether it is an inherent structure cannot "
+                               "be told from its forces: its P(glass) uses the single calibration fitted on both "
+                               "views. Pass view='thermal' or view='inherent' if you know it (or classify the whole "
+                               "frame with window_map).")
+        if periodic:
+            out[periodic] = potential_views([frames[i] for i in periodic])
+        return out
+
+    def calibrated(self, logits: Any, views: Any = None) -> np.ndarray:
+        """P(glass) of raw logits: ``sigmoid(logit / temperature + bias)`` from the card (1 and 0 if none).
+
+        ``views`` (one per logit, or one for all; see :meth:`views`) picks each
+        logit's calibration where the card has one per view; None (for a
+        logit) means the pooled one.
+        """
+        z = np.asarray(logits, dtype=np.float64)
+        if views is None or not self.view_calibration:
+            return sigmoid(z / self.temperature + self.bias)
+        v = np.broadcast_to(np.asarray(views, dtype=object), z.shape)
+        unknown = set(v.ravel()) - set(self.view_calibration) - {None}
+        if unknown:
+            raise InputError(f"unknown view(s) {sorted(map(str, unknown))}: this card calibrates "
+                             f"{sorted(self.view_calibration)} (or None for the pooled fit).")
+        pooled = (self.temperature, self.bias)
+        t = np.array([self.view_calibration.get(x, pooled)[0] for x in v.ravel()]).reshape(z.shape)
+        b = np.array([self.view_calibration.get(x, pooled)[1] for x in v.ravel()]).reshape(z.shape)
+        return sigmoid(z / t + b)
 
     def _collate(self, frames: Sequence[Frame]) -> Any:
         if self.kind == "cnn":
@@ -354,6 +422,8 @@ class Classifier:
             raise InputError("sliding windows need a graph model (a D-MPNN): a CNN sees whole configurations.")
         self.check(frame)
         self.check_side(float(side), "windows")
+        views = self.views([frame])  # the whole frame's: every window of it is of the same view
+        view = None if views is None else views[0]
         if self.inherent:  # minimise the whole frame, then cut windows: particles keep their indices
             from .simulation.inherent import inherent_frames  # noqa: PLC0415
 
@@ -375,7 +445,7 @@ class Classifier:
             with torch.inference_mode():
                 logit = self.model(self._collate([w for _, w, _ in batch])).double().cpu().numpy()
             for (k, _, members), z in zip(batch, logit):
-                p[k] = self.calibrated(z)
+                p[k] = self.calibrated(z, view)
                 total[members] += p[k]
                 count[members] += 1
             batch.clear()

@@ -148,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
                         "first, so that thermal vibration cannot decide; 15-60 s per 4320-particle frame (use --step)")
     k.add_argument("--engine", default="lammps", choices=("lammps", "hoomd"),
                    help="--inherent: the minimiser's engine (default lammps)")
+    k.add_argument("--view", default="auto", choices=("auto", "thermal", "inherent"),
+                   help="which of the model's two calibrations to apply: auto (default) tells thermal frames from "
+                        "inherent structures by their forces; thermal or inherent forces one")
     k.add_argument("--out", help="CSV file for the per-frame table")
     k.add_argument("--plot", help="image file of P(glass) and the metrics against frame or temperature")
 
@@ -516,7 +519,7 @@ def _classify(args) -> None:
     # Build both analyses first: a bad model, type or window fails before any frame is read.
     clf = GlassClassifier(u.atoms, model=args.model, a_type=args.a_type, b_type=args.b_type, window=args.window,
                           device=args.device, inherent=args.engine if args.inherent else None,
-                          compile=args.compile)
+                          compile=args.compile, view=args.view)
     metrics = BNeighborMetrics(u.atoms, a_type=args.a_type, b_type=args.b_type)
     res = _run(clf, args).results
     met = _run(metrics, args).results

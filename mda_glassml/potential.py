@@ -23,15 +23,22 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .frames import Frame, InputError
 from .graphs import displacements64
 
-__all__ = ["INHERENT_RMS_FORCE", "forces", "is_inherent_structure", "pair_table", "potential_energy", "rms_force"]
+__all__ = ["INHERENT_RMS_FORCE", "SAMPLE", "VIEWS", "forces", "is_inherent_structure", "pair_table",
+           "potential_energy", "rms_force", "views"]
 
 #: rms force per particle below which a frame is taken for an inherent structure (see the module's docstring).
 INHERENT_RMS_FORCE = 0.1
+#: Particles :func:`is_inherent_structure` computes forces on by default.
+SAMPLE = 512
+#: The two views of a configuration: a thermal frame and its inherent structure (:func:`views`).
+VIEWS = ("thermal", "inherent")
 
 
 def pair_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -47,18 +54,27 @@ def pair_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return eps, sig, cut
 
 
-def _pairs(frame: Frame):
-    """freud's list of every pair within the longest cutoff (each pair from both ends), and the pairs' tables."""
+def _pairs(frame: Frame, particles: np.ndarray | None = None):
+    """freud's pairs within the longest cutoff, from each of ``particles`` (default: all, so every pair from both
+    ends): ``(distances, i, j, epsilon, sigma, cutoff)`` with ``i`` the particles asked about."""
     import freud  # noqa: PLC0415
 
     eps, sig, cut = pair_table()
     if not frame.periodic:
         raise InputError("the potential of a frame needs its periodic box; this frame is a window with open edges.")
-    nlist = freud.locality.AABBQuery(frame.box, frame.points3d).query(
-        frame.points3d, {"r_max": float(cut.max()), "exclude_ii": True}).toNeighborList()
-    i, j = nlist.query_point_indices.astype(np.int64), nlist.point_indices.astype(np.int64)
+    query = freud.locality.AABBQuery(frame.box, frame.points3d)
+    if particles is None:
+        nlist = query.query(frame.points3d, {"r_max": float(cut.max()), "exclude_ii": True}).toNeighborList()
+        i, j = nlist.query_point_indices.astype(np.int64), nlist.point_indices.astype(np.int64)
+        r = nlist.distances
+    else:
+        # exclude_ii compares query and point indices, which differ for a subset: drop each particle's self-pair.
+        nlist = query.query(frame.points3d[particles], {"r_max": float(cut.max())}).toNeighborList()
+        i, j = particles[nlist.query_point_indices], nlist.point_indices.astype(np.int64)
+        keep = i != j
+        i, j, r = i[keep], j[keep], nlist.distances[keep]
     ti, tj = frame.types[i], frame.types[j]
-    return nlist, i, j, eps[ti, tj], sig[ti, tj], cut[ti, tj]
+    return r, i, j, eps[ti, tj], sig[ti, tj], cut[ti, tj]
 
 
 def potential_energy(frame: Frame) -> float:
@@ -67,30 +83,62 @@ def potential_energy(frame: Frame) -> float:
     Of an inherent structure this is its IS energy, in the convention of the
     energies the campaigns log (``mda_glassml/is_energy``).
     """
-    nlist, _, _, e, s, c = _pairs(frame)
-    r = np.asarray(nlist.distances, dtype=np.float64)
+    r, _, _, e, s, c = _pairs(frame)
+    r = np.asarray(r, dtype=np.float64)
     pair = np.where(r < c, 4 * e * ((s / r) ** 12 - (s / r) ** 6), 0.0)
     return float(pair.sum() / 2 / frame.n_particles)  # each pair listed from both ends
 
 
-def forces(frame: Frame) -> np.ndarray:
-    """(N, 2) Kob–Andersen forces on the particles (float64 pair geometry, minimum image)."""
-    _, i, j, e, s, c = _pairs(frame)
+def forces(frame: Frame, particles: Any = None) -> np.ndarray:
+    """(N, 2) Kob–Andersen forces on the particles (float64 pair geometry, minimum image).
+
+    ``particles``: indices to compute the forces on, for a (len(particles), 2)
+    array in their order; by default all of them.
+    """
+    sub = None if particles is None else _indices(frame, particles)
+    _, i, j, e, s, c = _pairs(frame, None if sub is None else np.unique(sub))  # a repeat is one particle
     dx, dy = displacements64(frame, i, j)  # from i to j
     r = np.hypot(dx, dy)
     x = (s / r) ** 6
     # -dU/dr over r: a positive value pushes i away from j
     push = np.where(r < c, 24 * e * (2 * x * x - x) / (r * r), 0.0)
-    n = frame.n_particles  # each pair is listed from both ends: summing over i gives every particle's force
-    return np.column_stack([np.bincount(i, weights=-push * d, minlength=n) for d in (dx, dy)])
+    n = frame.n_particles  # every pair is listed from the end asked about: summing over i gives its force
+    f = np.column_stack([np.bincount(i, weights=-push * d, minlength=n) for d in (dx, dy)])
+    return f if sub is None else f[sub]
 
 
-def rms_force(frame: Frame) -> float:
-    """Root mean square of the force per particle (its 2D norm)."""
-    f = forces(frame)
+def _indices(frame: Frame, particles: Any) -> np.ndarray:
+    idx = np.asarray(particles)
+    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        raise InputError(f"particles must be a non-empty 1D array of particle indices, got shape {idx.shape} of "
+                         f"{idx.dtype}.")
+    if idx.min() < 0 or idx.max() >= frame.n_particles:
+        raise InputError(f"particle indices must lie in 0..{frame.n_particles - 1}, got {idx.min()}..{idx.max()}.")
+    return idx.astype(np.int64)
+
+
+def rms_force(frame: Frame, particles: Any = None) -> float:
+    """Root mean square of the force per particle (its 2D norm), over ``particles`` (default: all)."""
+    f = forces(frame, particles)
     return float(np.sqrt((f * f).sum(axis=1).mean()))
 
 
-def is_inherent_structure(frame: Frame, tol: float = INHERENT_RMS_FORCE) -> bool:
-    """Whether ``frame`` sits at a minimum of the potential: its rms force per particle is below ``tol``."""
+def is_inherent_structure(frame: Frame, tol: float = INHERENT_RMS_FORCE, sample: int | None = SAMPLE) -> bool:
+    """Whether ``frame`` sits at a minimum of the potential: its rms force per particle is below ``tol``.
+
+    ``sample``: the forces are computed on this many particles, evenly spread
+    over the indices (all of them in frames as small or smaller; ``None``: always
+    all). A thermal frame's rms force is some 50 times the threshold even at
+    T = 0.05, and an inherent structure's some 50 times below, so a sample
+    decides as surely as every particle at a tenth of the cost (3 ms instead of
+    27 ms for 4320 particles).
+    """
+    if sample is not None and frame.n_particles > sample:
+        return rms_force(frame, np.linspace(0, frame.n_particles - 1, int(sample)).astype(np.int64)) < tol
     return rms_force(frame) < tol
+
+
+def views(frames: Any, sample: int | None = SAMPLE) -> np.ndarray:
+    """``"inherent"`` or ``"thermal"`` per frame (:func:`is_inherent_structure`): the view names of
+    :data:`VIEWS` that a per-view calibration is keyed by."""
+    return np.array([VIEWS[1] if is_inherent_structure(f, sample=sample) else VIEWS[0] for f in frames], dtype=object)

@@ -361,3 +361,58 @@ def test_temperature_far_outside_training_warns_once(dmpnn_path, tmp_path):
         GlassClassifier(mda.Universe(path).atoms, model=dmpnn_path).run()
     hot = [str(w.message) for w in caught if "temperature" in str(w.message)]
     assert len(hot) == 1 and "frame 1: temperature 6" in hot[0] and "0.05 to 2" in hot[0]
+
+
+# -- one calibration per view -------------------------------------------------
+@pytest.fixture(scope="module")
+def two_views():
+    """The bundled run's last thermal frame (T = 0.05) and its inherent structure."""
+    import gsd.hoomd
+
+    from mda_glassml.data import EXAMPLE_INHERENT_STRUCTURES
+
+    with gsd.hoomd.open(EXAMPLE_TRAJECTORY) as thermal, gsd.hoomd.open(EXAMPLE_INHERENT_STRUCTURES) as minimised:
+        return Frame.from_gsd(thermal[-1]), Frame.from_gsd(minimised[-1])
+
+
+def test_each_view_gets_its_own_calibration(tmp_path, two_views):
+    thermal, inherent = two_views
+    torch.manual_seed(1)
+    feat = Featurizer(k=2, n_rbf=8)
+    model = DMPNN(feat.node_dim, feat.edge_dim, hidden=16, depth=2, readout="mean")
+    torch.nn.init.normal_(model.ffn[-1].weight, std=0.5)
+    views = {"thermal": {"temperature": 0.5, "bias": 1.0}, "inherent": {"temperature": 2.0, "bias": -3.0}}
+    path = tmp_path / "views.pt"
+    save_bundle(path, model, feat, card={**CARD, "calibration": {"temperature": 1.5, "bias": 0.5, "views": views}})
+    clf = Classifier(str(path))
+    z = clf.logits([thermal, inherent])
+    assert clf.views([thermal, inherent]).tolist() == ["thermal", "inherent"]
+    expected = [1 / (1 + np.exp(-(z[0] / 0.5 + 1.0))), 1 / (1 + np.exp(-(z[1] / 2.0 - 3.0)))]
+    np.testing.assert_allclose(clf.probabilities([thermal, inherent]), expected, rtol=1e-12)
+    # forced views, the pooled fit for None, and the whole frame's view for its sliding windows
+    assert Classifier(str(path), view="inherent").probabilities([thermal])[0] == pytest.approx(
+        1 / (1 + np.exp(-(z[0] / 2.0 - 3.0))))
+    assert clf.calibrated(z[:1], [None])[0] == pytest.approx(1 / (1 + np.exp(-(z[0] / 1.5 + 0.5))))
+    m = clf.window_map(inherent, 20.0)
+    raw = Classifier(str(path), view="inherent").window_map(inherent, 20.0)
+    np.testing.assert_allclose(m.window_probability, raw.window_probability)
+    assert not np.allclose(m.window_probability, Classifier(str(path), view="thermal").window_map(
+        inherent, 20.0).window_probability)
+    # an open window has no forces to tell its view: the pooled fit, and a warning that says what to do
+    with pytest.warns(DensityWarning, match="view='thermal' or view='inherent'"):
+        (p_window,) = clf.probabilities([window(thermal, 20.0, (0.0, 0.0))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        z_window = clf.logits([window(thermal, 20.0, (0.0, 0.0))])[0]
+    assert p_window == pytest.approx(1 / (1 + np.exp(-(z_window / 1.5 + 0.5))))
+    with pytest.raises(InputError, match="view must be"):
+        Classifier(str(path), view="glass")
+    with pytest.raises(InputError, match="contradicts"):
+        Classifier(str(path), view="thermal", inherent="lammps")
+    with pytest.raises(InputError, match="unknown view"):
+        clf.calibrated(z, ["thermal", "liquid"])
+    # a card with one calibration (cards before views): nothing is computed, every frame gets it
+    save_bundle(tmp_path / "pooled.pt", model, feat, card={**CARD, "calibration": {"temperature": 1.5, "bias": 0.5}})
+    pooled = Classifier(str(tmp_path / "pooled.pt"))
+    assert pooled.views([thermal]) is None
+    np.testing.assert_allclose(pooled.probabilities([thermal, inherent]), 1 / (1 + np.exp(-(z / 1.5 + 0.5))))

@@ -47,6 +47,11 @@ class GlassClassifier(FrameAnalysis):
         Run the model through ``torch.compile`` (same results; 1.1-1.3
         times faster on frames of 10⁵-10⁶ particles; the first frame of each
         worker compiles it; see :class:`~mda_glassml.classify.Classifier`).
+    view : {"auto", "thermal", "inherent"}
+        Which per-view calibration to apply (models whose card has one per
+        view, as the shipped ones): ``"auto"`` (default) tells thermal frames
+        from inherent structures by their forces (3 ms per frame; see
+        :class:`~mda_glassml.classify.Classifier`).
 
     A trajectory that logs its temperature (GSD ``mda_glassml/temperature``
     or HOOMD-blue's kinetic temperature) is checked against the model's
@@ -77,10 +82,11 @@ class GlassClassifier(FrameAnalysis):
     def __init__(self, atomgroup: Any, model: Any = None, a_type: Any = "A", b_type: Any = "B",
                  window: float | None = None, batch_size: int = 8, device: str = "cpu",
                  tile_nodes: int = DEFAULT_TILE_NODES, inherent: str | None = None, compile: bool = False,
-                 **kwargs: Any):
+                 view: str = "auto", **kwargs: Any):
         super().__init__(atomgroup, a_type, b_type, **kwargs)
         self.classifier = Classifier(model or self._default_model, device=device, batch_size=batch_size,
-                                     tile_nodes=tile_nodes, inherent=inherent, compile=compile)
+                                     tile_nodes=tile_nodes, inherent=inherent, compile=compile,
+                                     view=view)
         from ..trajectory import logged_temperature  # noqa: PLC0415
 
         self._temperature = logged_temperature(atomgroup.universe)

@@ -186,7 +186,7 @@ def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, 
 
     ``sets`` maps a set name to labelled configurations (names ending in
     ``_is`` are inherent structures). Per set: AUC, accuracy, Brier score
-    and expected calibration error of the model's (calibrated) P(glass),
+    and expected calibration error of the model's (calibrated, per view where its card has one per view) P(glass),
     and the AUC of each no-ML baseline (B–B edges, vibration, and on
     inherent structures the IS energy; lower = glass in all three, fixed,
     not fitted). With ``band`` (the records near Tg, same naming) the
@@ -202,7 +202,7 @@ def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, 
     probs: dict[str, np.ndarray] = {}
     for name, data in sorted(sets.items()):
         z = clf.logits(data.frames)
-        p = probs[name] = clf.calibrated(z)
+        p = probs[name] = clf.calibrated(z, clf.views(data.frames))  # per view, as classify does
         auc, _ = scores(data.labels, z)
         acc = float(np.mean((p >= 0.5) == (data.labels == 1)))  # at calibrated P(glass) = 0.5, as classify says
         cal = calibration(data.labels, p)
@@ -216,7 +216,7 @@ def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, 
             names = [n for n in sets if n.startswith("tg_") and n.endswith("_is") == bool(suffix)]
             t = np.concatenate([sets[n].temperatures for n in names] + [band["tg_band" + suffix].temperatures])
             g = np.concatenate([sets[n].groups for n in names] + [band["tg_band" + suffix].groups])
-            pb = clf.calibrated(clf.logits(band["tg_band" + suffix].frames))
+            pb = clf.probabilities(band["tg_band" + suffix].frames)
             p = np.concatenate([probs[n] for n in names] + [pb])
             along = np.char.startswith(g.astype(str), f"{cooling}/")  # hold runs have one T: no curve
             t, g, p = t[along], g[along], p[along]
@@ -501,7 +501,7 @@ def _main_tg(args: argparse.Namespace) -> int:
         from ..classify import Classifier  # noqa: PLC0415
 
         clf = Classifier(bundle)
-        reliability = calibration(pooled.labels, clf.calibrated(clf.logits(pooled.frames)))
+        reliability = calibration(pooled.labels, clf.probabilities(pooled.frames))
         card.update({
             "card_version": CARD_VERSION,
             "name": name,

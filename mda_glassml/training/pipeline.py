@@ -57,32 +57,67 @@ def _calibration(net: Any, task: Any, batch_size: int, device: str, test_labels:
     on windows to T = 0.55 on whole 1080-particle frames). A model that does
     not rank the validation frames at all is left uncalibrated, with a warning
     and the reason in ``fit["failed"]``.
+
+    Where the validation frames hold both views — thermal frames and inherent
+    structures, told apart by :func:`mda_glassml.potential.views` as the
+    classifier tells them — each with both classes, each view also gets its
+    own Platt fit (``views``), which the classifier applies to frames of that
+    view: one scale for both misplaces P(glass) = 0.5 in each (the compact
+    CNN's thermal crossing sat 0.09 below Tg, its inherent one 0.25 above).
+    ``test_after`` and ``test_reliability`` are then those of the per-view
+    calibration, ``test_pooled`` that of the single fit.
     """
+    from ..potential import VIEWS, views  # noqa: PLC0415
     from .calibration import calibration, fit_platt, fit_temperature, sigmoid  # noqa: PLC0415
 
     temperature, bias, on = 1.0, 0.0, None
+    per_view: dict[str, Any] = {}
     if frames is None:
         val = task.val_samples()
         fit = fit_temperature(task.labels(val), predict_logits(net, val, task.collate, batch_size, device)).to_dict()
         temperature, on = fit["temperature"], "validation"
+        applied = test_logits / temperature + bias
     else:
         val_frames, test_frames = (task.frame_samples(f) for f in frames)
-        test_labels = task.labels(test_frames)
+        val_labels, test_labels = task.labels(val_frames), task.labels(test_frames)
+        val_logits = predict_logits(net, val_frames, task.collate, batch_size, device)
         test_logits = predict_logits(net, test_frames, task.collate, batch_size, device)
         try:
-            fit = fit_platt(task.labels(val_frames),
-                            predict_logits(net, val_frames, task.collate, batch_size, device)).to_dict()
+            fit = fit_platt(val_labels, val_logits).to_dict()
             temperature, bias, on = fit["temperature"], fit["bias"], "validation frames"
         except InputError as err:
             import warnings  # noqa: PLC0415
 
             warnings.warn(f"P(glass) left uncalibrated: {err}", UserWarning, stacklevel=3)
             fit = {"failed": str(err)}
+        applied = test_logits / temperature + bias
+        val_views, test_views = (views(f.frames) if "failed" not in fit else None for f in frames)
+        if val_views is not None and all(len(np.unique(val_labels[val_views == v])) == 2 for v in VIEWS):
+            for v in VIEWS:
+                at, te = val_views == v, test_views == v
+                try:
+                    vfit = fit_platt(val_labels[at], val_logits[at]).to_dict()
+                except InputError as err:  # e.g. this view's validation frames perfectly separated: keep the pooled
+                    per_view[v] = {"temperature": temperature, "bias": bias, "fit": {"failed": str(err)}}
+                    continue
+                per_view[v] = {"temperature": vfit["temperature"], "bias": vfit["bias"], "fit": vfit}
+                applied[te] = test_logits[te] / vfit["temperature"] + vfit["bias"]
+            for v in VIEWS:
+                te = test_views == v
+                if len(np.unique(test_labels[te])) == 2:
+                    pooled = calibration(test_labels[te], sigmoid(test_logits[te] / temperature + bias))
+                    own = calibration(test_labels[te], sigmoid(applied[te]))
+                    per_view[v]["test"] = {"n": int(te.sum()), "pooled": {"brier": pooled.brier, "ece": pooled.ece},
+                                           "per_view": {"brier": own.brier, "ece": own.ece}}
     before = calibration(test_labels, sigmoid(test_logits))
-    after = calibration(test_labels, sigmoid(test_logits / temperature + bias))
-    return {"temperature": temperature, "bias": bias, "fitted_on": on, "fit": fit,
-            "test_before": {"brier": before.brier, "ece": before.ece},
-            "test_after": {"brier": after.brier, "ece": after.ece}, "test_reliability": after.to_dict()}
+    after = calibration(test_labels, sigmoid(applied))
+    out = {"temperature": temperature, "bias": bias, "fitted_on": on, "fit": fit,
+           "test_before": {"brier": before.brier, "ece": before.ece},
+           "test_after": {"brier": after.brier, "ece": after.ece}, "test_reliability": after.to_dict()}
+    if per_view:
+        pooled = calibration(test_labels, sigmoid(test_logits / temperature + bias))
+        out.update(views=per_view, test_pooled={"brier": pooled.brier, "ece": pooled.ece})
+    return out
 
 
 def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpnn",
@@ -121,6 +156,10 @@ def train_model(data: LabelledFrames, out: str | os.PathLike, model: str = "dmpn
         whole validation configurations, which is what the classifier applies
         the model to; ``"auto"``: frames, except for a D-MPNN with a summed
         readout trained on windows (the classifier applies that one to windows).
+        On frames, data holding thermal frames and inherent structures (each
+        with both classes in validation) also gets one Platt fit per view
+        (the card's ``calibration["views"]``), which the classifier picks per
+        frame by :func:`mda_glassml.potential.views`.
     **options
         Passed to the builder (D-MPNN: ``mode="paper"``, ``n_rbf=16``,
         ``windows_per_frame=4``, ``readout="sum"`` — the default is
