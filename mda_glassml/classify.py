@@ -159,7 +159,7 @@ class Classifier:
         :func:`~mda_glassml.training.pipeline.train_model`). ``"auto"``
         (default) tells each frame's view by its forces
         (:func:`mda_glassml.potential.is_inherent_structure`: an inherent
-        structure sits at a minimum of the Kob–Andersen potential; 3 ms per
+        structure sits at a minimum of the Kob–Andersen potential; 2 ms per
         frame). With ``inherent`` set, frames are minimised first and the view
         is ``"inherent"``. An open window (no periodic box, so no forces) gets
         the single pooled calibration, with a warning, unless ``view`` names one.

@@ -8,7 +8,7 @@ import pytest
 from mda_glassml.data import EXAMPLE_INHERENT_STRUCTURES, EXAMPLE_TRAJECTORY
 from mda_glassml.frames import Frame, InputError
 from mda_glassml.graphs import window
-from mda_glassml.potential import INHERENT_RMS_FORCE, forces, is_inherent_structure, rms_force, views
+from mda_glassml.potential import INHERENT_RMS_FORCE, SAMPLE, forces, is_inherent_structure, rms_force, views
 from mda_glassml.simulation.protocol import CoolingProtocol
 from reference import ka_force_norm
 
@@ -61,9 +61,9 @@ def test_forces_on_some_particles_are_those_rows_and_a_sample_tells_the_view():
     np.testing.assert_array_equal(forces(frames[1], some), forces(frames[1])[some])
     assert views(frames).tolist() == ["thermal", "thermal", "inherent", "inherent"]
     assert views(frames, sample=None).tolist() == views(frames).tolist()
-    for f in frames:  # the 512-particle sample is within 5 % of every particle's rms force, far from the threshold
-        sample = np.linspace(0, f.n_particles - 1, 512).astype(np.int64)
-        assert rms_force(f, sample) == pytest.approx(rms_force(f), rel=0.1)
+    for f in frames:  # the default sample's rms force is near every particle's, far from the threshold
+        sample = np.linspace(0, f.n_particles - 1, SAMPLE).astype(np.int64)
+        assert rms_force(f, sample) == pytest.approx(rms_force(f), rel=0.25)
     for bad, message in (([], "non-empty"), ([0.5], "indices"), ([4320], "0..4319"), ([-1], "0..4319")):
         with pytest.raises(InputError, match=message):
             forces(frames[0], bad)

@@ -344,7 +344,7 @@ def test_each_view_gets_its_own_platt_fit():
         def collate(self, samples):
             return torch.tensor([z for z, _ in samples], dtype=torch.float64)
 
-    # 500 configurations a view (the detector's 3 ms a frame is most of this test's time): over 40 seeds the
+    # 500 configurations a view (the detector's 2 ms a frame is most of this test's time): over 40 seeds the
     # temperatures came within 26 % and the per-view fit won on the test split's ECE and Brier score every time
     cal = _calibration(Identity(), Task(), 500, "cpu", None, None, frames=(planted(1000), planted(1000)))
     assert cal["views"]["thermal"]["temperature"] == pytest.approx(4, rel=0.3)

@@ -50,7 +50,7 @@ class GlassClassifier(FrameAnalysis):
     view : {"auto", "thermal", "inherent"}
         Which per-view calibration to apply (models whose card has one per
         view, as the shipped ones): ``"auto"`` (default) tells thermal frames
-        from inherent structures by their forces (3 ms per frame; see
+        from inherent structures by their forces (2 ms per frame; see
         :class:`~mda_glassml.classify.Classifier`).
 
     A trajectory that logs its temperature (GSD ``mda_glassml/temperature``
