@@ -59,6 +59,24 @@ def test_shipped_model_reaches_its_recorded_scores(name):
     assert any(c.startswith("python -m mda_glassml.models.make_pretrained") for c in commands)
 
 
+@pytest.mark.parametrize("name", ["ka2d-dmpnn", "ka2d-cnn"])
+def test_shipped_models_calibrate_each_view_and_tell_the_views_of_real_frames(name):
+    from mda_glassml.classify import Classifier
+
+    clf = Classifier(name)
+    views = clf.card["calibration"]["views"]
+    assert set(views) == {"thermal", "inherent"} == set(clf.view_calibration)
+    assert views["thermal"]["temperature"] != views["inherent"]["temperature"]
+    for set_name, data in sets_for(clf.card).items():  # LAMMPS frames of held-out runs, read back from GSD
+        expected = "inherent" if set_name.endswith("_is") else "thermal"
+        assert set(clf.views(data.frames)) == {expected}, set_name
+    thermal = sets_for(clf.card)["tg_thermal"]
+    z = clf.logits(thermal.frames)
+    fit = views["thermal"]
+    np.testing.assert_allclose(clf.probabilities(thermal.frames),
+                               1 / (1 + np.exp(-(z / fit["temperature"] + fit["bias"]))), rtol=1e-9, atol=1e-12)
+
+
 def test_paper_models_baselines_are_what_the_package_computes():
     # The no-ML baselines recorded beside the paper models: the B-B count is a constant 0 on most
     # held-out inherent structures (AUC 0.5 by ties); the IS energy alone separates datasets 1-5's.

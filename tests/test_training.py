@@ -281,6 +281,11 @@ def test_platt_scaling_moves_the_threshold_and_refuses_a_backwards_model():
     # a barely trained model's logits of size 1e-4 still calibrate (standardised before the fit)
     tiny = fit_platt(y[:10_000], 1e-4 * z[:10_000])
     assert tiny.temperature == pytest.approx(1e-4, rel=0.05)
+    assert not fit.separated and fit.gap is None
+    # perfectly separated classes: no maximum of the likelihood; the fit says so and where the gap is,
+    # and its P(glass) = 0.5 lies inside it
+    sep = fit_platt([0, 0, 0, 1, 1, 1], [-5.0, -4.0, -3.0, 2.0, 3.0, 4.0])
+    assert sep.separated and sep.gap == (-3.0, 2.0) and -3.0 < -sep.bias * sep.temperature < 2.0
 
 
 def test_a_model_that_ranks_nothing_is_left_uncalibrated_with_the_reason():

@@ -161,13 +161,22 @@ def fit_temperature(labels: Any, logits: Any) -> TemperatureFit:
 
 @dataclass
 class PlattFit:
-    """Platt scaling ``P = sigmoid(logit / temperature + bias)`` and the validation log-loss before and after."""
+    """Platt scaling ``P = sigmoid(logit / temperature + bias)`` and the validation log-loss before and after.
+
+    ``separated``: every glass's logit lies above every liquid's. The
+    likelihood then has no maximum (steeper is always better), so the fit
+    is where the optimiser stopped: P(glass) = 0.5 falls inside the gap
+    between the classes, and the gap (``gap``: the highest liquid and the
+    lowest glass logit) is all the data say about where.
+    """
 
     temperature: float
     bias: float
     log_loss_before: float
     log_loss_after: float
     n: int
+    separated: bool = False
+    gap: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -200,4 +209,7 @@ def fit_platt(labels: Any, logits: Any) -> PlattFit:
     if not a > 0:
         raise InputError(f"Platt scaling found a slope {a:.3g} <= 0 on the validation data: the model ranks the "
                          "classes backwards (or not at all) there, so no calibration can help; retrain it.")
-    return PlattFit(1.0 / a, b, _log_loss(y, z), _log_loss(y, a * z + b), int(y.size))
+    liquid_max, glass_min = float(z[y == 0].max()), float(z[y == 1].min())
+    separated = liquid_max < glass_min
+    return PlattFit(1.0 / a, b, _log_loss(y, z), _log_loss(y, a * z + b), int(y.size), separated,
+                    (liquid_max, glass_min) if separated else None)
