@@ -210,6 +210,9 @@ class Classifier:
                                  for v, c in cal.get("views", {}).items()}
         self.view = "inherent" if inherent is not None else view
         self._warned: set[str] = set()
+        if view != "auto" and not self.view_calibration:
+            self._warn("view_ignored", f"view={view!r} changes nothing for this model: its card has one calibration for "
+                               "thermal frames and inherent structures alike (no calibration['views']).")
 
     @property
     def card(self) -> dict[str, Any]:
@@ -384,13 +387,18 @@ class Classifier:
         logit) means the pooled one.
         """
         z = np.asarray(logits, dtype=np.float64)
-        if views is None or not self.view_calibration:
+        if views is None:
             return sigmoid(z / self.temperature + self.bias)
-        v = np.broadcast_to(np.asarray(views, dtype=object), z.shape)
-        unknown = set(v.ravel()) - set(self.view_calibration) - {None}
+        v = np.asarray(views, dtype=object)
+        if v.ndim > 1 or v.size not in (1, z.size):
+            raise InputError(f"views must be one view for all logits or one per logit: got {v.size} for {z.size}.")
+        v = np.broadcast_to(v.reshape(-1) if v.size > 1 else v.reshape(()), z.shape)
+        unknown = set(v.ravel()) - set(VIEWS) - {None}
         if unknown:
-            raise InputError(f"unknown view(s) {sorted(map(str, unknown))}: this card calibrates "
-                             f"{sorted(self.view_calibration)} (or None for the pooled fit).")
+            raise InputError(f"unknown view(s) {sorted(map(str, unknown))}: views are {list(VIEWS)} (or None for "
+                             "the pooled fit).")
+        if not self.view_calibration:  # a card with one calibration for every view
+            return sigmoid(z / self.temperature + self.bias)
         pooled = (self.temperature, self.bias)
         t = np.array([self.view_calibration.get(x, pooled)[0] for x in v.ravel()]).reshape(z.shape)
         b = np.array([self.view_calibration.get(x, pooled)[1] for x in v.ravel()]).reshape(z.shape)

@@ -327,11 +327,11 @@ def test_each_view_gets_its_own_platt_fit():
         views = [Frame.from_gsd(thermal[-1]), Frame.from_gsd(minimised[-1])]
     rng = np.random.default_rng(5)
 
-    def planted(n):
-        view = np.arange(n) % 2  # 0 thermal, 1 inherent
+    def planted(n, inherent_every=2, backwards=False):
+        view = (np.arange(n) % inherent_every == 0).astype(int)  # 0 thermal, 1 inherent
         z = rng.normal(0, 2, n)
         y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
-        seen = np.where(view == 0, 4 * z + 2, 0.25 * z - 3)
+        seen = np.where(view == 0, 4 * z + 2, (-0.25 if backwards else 0.25) * z - 3)
         # the planted logit rides in the temperatures, which the stand-in task hands to the stand-in model
         return LabelledFrames([views[v] for v in view], y, [f"run{i}" for i in range(n)], seen)
 
@@ -351,18 +351,41 @@ def test_each_view_gets_its_own_platt_fit():
 
     # 500 configurations a view (the detector's 2 ms a frame is most of this test's time): over 40 seeds the
     # temperatures came within 26 % and the per-view fit won on the test split's ECE and Brier score every time
-    cal = _calibration(Identity(), Task(), 500, "cpu", None, None, frames=(planted(1000), planted(1000)))
+    # The test split holds the views in other proportions (a third inherent), so that validation and test
+    # views mixed up would show in the counts.
+    cal = _calibration(Identity(), Task(), 500, "cpu", None, None, frames=(planted(1000), planted(999, 3)))
     assert cal["views"]["thermal"]["temperature"] == pytest.approx(4, rel=0.3)
     assert cal["views"]["inherent"]["temperature"] == pytest.approx(0.25, rel=0.3)
-    for v in ("thermal", "inherent"):
+    for v, n in (("thermal", 666), ("inherent", 333)):
         test = cal["views"][v]["test"]
-        assert test["n"] == 500 and test["per_view"]["ece"] < test["pooled"]["ece"]
+        assert test["n"] == n and test["per_view"]["ece"] < test["pooled"]["ece"]
         assert test["per_view"]["brier"] < test["pooled"]["brier"]
     assert cal["test_after"]["ece"] < cal["test_pooled"]["ece"]
     assert cal["test_reliability"]["ece"] == cal["test_after"]["ece"]
     # one view only (the paper recipe's thermal frames): the pooled fit alone, no views
-    thermal_only = planted(200).subset(np.arange(0, 200, 2))
+    thermal_only = planted(200).subset(np.arange(1, 200, 2))
     assert "views" not in _calibration(Identity(), Task(), 500, "cpu", None, None, frames=(thermal_only,) * 2)
+    # a view with fewer than MIN_PER_VIEW_CLASS of a class in validation: no per-view fits
+    few = planted(200)
+    inherent_liquids = np.flatnonzero((few.labels == 0) & (np.arange(200) % 2 == 0))
+    keep = np.flatnonzero((few.labels == 1) | (np.arange(200) % 2 == 1))  # every glass, the thermal liquids ...
+    keep = np.sort(np.r_[keep, inherent_liquids[:4]])  # ... and 4 inherent liquids
+    assert "views" not in _calibration(Identity(), Task(), 500, "cpu", None, None,
+                                       frames=(few.subset(keep), planted(200)))
+    # a view the model ranks backwards: that view keeps the pooled fit and the card says why
+    cal = _calibration(Identity(), Task(), 500, "cpu", None, None,
+                       frames=(planted(400, backwards=True), planted(400)))
+    assert "backwards" in cal["views"]["inherent"]["fit"]["failed"]
+    assert (cal["views"]["inherent"]["temperature"], cal["views"]["inherent"]["bias"]) == (cal["temperature"],
+                                                                                          cal["bias"])
+    assert "failed" not in cal["views"]["thermal"]["fit"]
+    # open windows (no forces, no views): one fit for all, and training's card is still written
+    from dataclasses import replace
+
+    opened = planted(100)
+    opened = LabelledFrames([replace(f, periodic=False) for f in opened.frames], opened.labels, opened.groups,
+                            opened.temperatures)
+    assert "views" not in _calibration(Identity(), Task(), 500, "cpu", None, None, frames=(opened, opened))
 
 
 # -- pairs of views of one configuration (the consistency term) -----------------------------

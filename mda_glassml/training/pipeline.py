@@ -43,6 +43,10 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Validation configurations of each class a view needs for a Platt fit of its own (else: the pooled fit).
+MIN_PER_VIEW_CLASS = 5
+
+
 def _calibration(net: Any, task: Any, batch_size: int, device: str, test_labels: np.ndarray,
                  test_logits: np.ndarray, frames: tuple[LabelledFrames, LabelledFrames] | None = None
                  ) -> dict[str, Any]:
@@ -60,8 +64,8 @@ def _calibration(net: Any, task: Any, batch_size: int, device: str, test_labels:
 
     Where the validation frames hold both views — thermal frames and inherent
     structures, told apart by :func:`mda_glassml.potential.views` as the
-    classifier tells them — each with both classes, each view also gets its
-    own Platt fit (``views``), which the classifier applies to frames of that
+    classifier tells them — each with at least :data:`MIN_PER_VIEW_CLASS`
+    of each class, each view also gets its own Platt fit (``views``), which the classifier applies to frames of that
     view: one scale for both misplaces P(glass) = 0.5 in each (the compact
     CNN's thermal crossing sat 0.09 below Tg, its inherent one 0.25 above).
     ``test_after`` and ``test_reliability`` are then those of the per-view
@@ -91,13 +95,16 @@ def _calibration(net: Any, task: Any, batch_size: int, device: str, test_labels:
             warnings.warn(f"P(glass) left uncalibrated: {err}", UserWarning, stacklevel=3)
             fit = {"failed": str(err)}
         applied = test_logits / temperature + bias
-        val_views, test_views = (views(f.frames) if "failed" not in fit else None for f in frames)
-        if val_views is not None and all(len(np.unique(val_labels[val_views == v])) == 2 for v in VIEWS):
+        # Views come from forces, which open windows lack: frames without a periodic box get one fit for all.
+        periodic = "failed" not in fit and all(f.periodic for part in frames for f in part.frames)
+        val_views, test_views = (views(f.frames) if periodic else None for f in frames)
+        if val_views is not None and all(min(np.sum(val_labels[val_views == v] == c) for c in (0, 1))
+                                         >= MIN_PER_VIEW_CLASS for v in VIEWS):
             for v in VIEWS:
                 at, te = val_views == v, test_views == v
                 try:
                     vfit = fit_platt(val_labels[at], val_logits[at]).to_dict()
-                except InputError as err:  # e.g. this view's validation frames perfectly separated: keep the pooled
+                except InputError as err:  # e.g. a view the model ranks backwards: keep the pooled fit there
                     per_view[v] = {"temperature": temperature, "bias": bias, "fit": {"failed": str(err)}}
                     continue
                 per_view[v] = {"temperature": vfit["temperature"], "bias": vfit["bias"], "fit": vfit}
