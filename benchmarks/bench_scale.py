@@ -146,8 +146,8 @@ def multiprocessing_speedup(n_frames: int, workers: int, dmpnn: str) -> tuple[fl
     from mda_glassml.analysis import GlassClassifier
 
     torch.set_num_threads(1)
-    # One thread here too: with freud's TBB pool on every core the serial baseline ran its neighbour
-    # searches on both cores (measured: 28 frames/s against 24), and the workers oversubscribed them.
+    # One thread here too, as the workers have it (GlassClassifier sets it in each): with freud's TBB pool
+    # on every core the serial baseline ran its neighbour searches on both cores (28 frames/s against 24).
     freud.parallel.set_num_threads(1)
     u = _chained(n_frames)
     times = {}
