@@ -375,8 +375,9 @@ def two_views():
         return Frame.from_gsd(thermal[-1]), Frame.from_gsd(minimised[-1])
 
 
-def test_each_view_gets_its_own_calibration(tmp_path, two_views):
-    thermal, inherent = two_views
+def views_model(tmp_path):
+    """A small D-MPNN whose card has a calibration per view (thermal: 0.5, 1.0; inherent: 2.0, -3.0;
+    pooled: 1.5, 0.5): the bundle's path, the model and its featuriser."""
     torch.manual_seed(1)
     feat = Featurizer(k=2, n_rbf=8)
     model = DMPNN(feat.node_dim, feat.edge_dim, hidden=16, depth=2, readout="mean")
@@ -384,6 +385,12 @@ def test_each_view_gets_its_own_calibration(tmp_path, two_views):
     views = {"thermal": {"temperature": 0.5, "bias": 1.0}, "inherent": {"temperature": 2.0, "bias": -3.0}}
     path = tmp_path / "views.pt"
     save_bundle(path, model, feat, card={**CARD, "calibration": {"temperature": 1.5, "bias": 0.5, "views": views}})
+    return path, model, feat
+
+
+def test_each_view_gets_its_own_calibration(tmp_path, two_views):
+    thermal, inherent = two_views
+    path, model, feat = views_model(tmp_path)
     clf = Classifier(str(path))
     z = clf.logits([thermal, inherent])
     assert clf.views([thermal, inherent]).tolist() == ["thermal", "inherent"]
@@ -416,3 +423,47 @@ def test_each_view_gets_its_own_calibration(tmp_path, two_views):
     pooled = Classifier(str(tmp_path / "pooled.pt"))
     assert pooled.views([thermal]) is None
     np.testing.assert_allclose(pooled.probabilities([thermal, inherent]), 1 / (1 + np.exp(-(z / 1.5 + 0.5))))
+
+
+def test_views_of_a_mixed_list_bad_views_and_the_faces_pass_view_on(tmp_path, two_views, u):
+    thermal, inherent = two_views
+    path, model, feat = views_model(tmp_path)
+    clf = Classifier(str(path))
+    open_window = window(thermal, 20.0, (0.0, 0.0))
+    with pytest.warns(DensityWarning, match="open window"):  # each frame keeps its own place in the answer
+        assert clf.views([thermal, open_window, inherent]).tolist() == ["thermal", None, "inherent"]
+    z = np.array([0.3, -1.2, 2.0])
+    for bad in (["thermal", "inherent"], [["thermal"] * 3]):  # neither one for all nor one per logit
+        with pytest.raises(InputError, match="one per logit"):
+            clf.calibrated(z, bad)
+    np.testing.assert_allclose(clf.calibrated(z, "inherent"), 1 / (1 + np.exp(-(z / 2.0 - 3.0))))
+    # a card with one calibration still refuses names that are no view, and says view= changes nothing
+    save_bundle(tmp_path / "pooled.pt", model, feat, card={**CARD, "calibration": {"temperature": 1.5, "bias": 0.5}})
+    pooled = Classifier(str(tmp_path / "pooled.pt"))
+    with pytest.raises(InputError, match="unknown view"):
+        pooled.calibrated(z, ["thermal", "glass", None])
+    np.testing.assert_allclose(pooled.calibrated(z, ["thermal", "inherent", None]), 1 / (1 + np.exp(-(z / 1.5 + 0.5))))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Classifier(str(tmp_path / "pooled.pt"), view="thermal")
+        Classifier(str(tmp_path / "pooled.pt"))
+    assert sum("changes nothing" in str(w.message) for w in caught) == 1
+    # GlassClassifier(view=) reaches the classifier: the bundled run's thermal frames get the inherent fit
+    steps = dict(start=0, stop=21, step=10)
+    auto = GlassClassifier(u.atoms, model=str(path)).run(**steps).results.probability
+    forced = GlassClassifier(u.atoms, model=str(path), view="inherent").run(**steps).results.probability
+    import gsd.hoomd
+
+    with gsd.hoomd.open(EXAMPLE_TRAJECTORY) as run:
+        z_run = clf.logits([Frame.from_gsd(run[k]) for k in (0, 10, 20)])
+    np.testing.assert_allclose(auto, 1 / (1 + np.exp(-(z_run / 0.5 + 1.0))), rtol=1e-6)
+    np.testing.assert_allclose(forced, 1 / (1 + np.exp(-(z_run / 2.0 - 3.0))), rtol=1e-6)
+    # and so does the command line's --view
+    rows = {}
+    for view in ("auto", "inherent"):
+        out = tmp_path / f"{view}.csv"
+        assert main(["classify", "--model", str(path), "--step", "10", "--view", view, "--out", str(out),
+                     "--quiet"]) == 0
+        rows[view] = np.array([float(r["p_glass"]) for r in csv.DictReader(open(out))])
+    np.testing.assert_allclose(rows["auto"], auto, rtol=1e-5)
+    np.testing.assert_allclose(rows["inherent"], forced, rtol=1e-5)

@@ -67,3 +67,12 @@ def test_forces_on_some_particles_are_those_rows_and_a_sample_tells_the_view():
     for bad, message in (([], "non-empty"), ([0.5], "indices"), ([4320], "0..4319"), ([-1], "0..4319")):
         with pytest.raises(InputError, match=message):
             forces(frames[0], bad)
+
+
+def test_is_inherent_structure_refuses_a_bad_sample():
+    with gsd.hoomd.open(EXAMPLE_INHERENT_STRUCTURES) as minimised:
+        frame = Frame.from_gsd(minimised[0])
+    assert is_inherent_structure(frame, sample=10**6) and is_inherent_structure(frame, sample=np.int64(64))
+    for bad in (0, -5, 2.5, True, "512"):
+        with pytest.raises(InputError, match="positive number of particles"):
+            is_inherent_structure(frame, sample=bad)

@@ -70,11 +70,12 @@ def test_shipped_models_calibrate_each_view_and_tell_the_views_of_real_frames(na
     for set_name, data in sets_for(clf.card).items():  # LAMMPS frames of held-out runs, read back from GSD
         expected = "inherent" if set_name.endswith("_is") else "thermal"
         assert set(clf.views(data.frames)) == {expected}, set_name
-    thermal = sets_for(clf.card)["tg_thermal"]
-    z = clf.logits(thermal.frames)
-    fit = views["thermal"]
-    np.testing.assert_allclose(clf.probabilities(thermal.frames),
-                               1 / (1 + np.exp(-(z / fit["temperature"] + fit["bias"]))), rtol=1e-9, atol=1e-12)
+    for set_name, view in (("tg_thermal", "thermal"), ("tg_is", "inherent")):
+        data = sets_for(clf.card)[set_name]
+        z = clf.logits(data.frames)
+        fit = views[view]
+        np.testing.assert_allclose(clf.probabilities(data.frames),
+                                   1 / (1 + np.exp(-(z / fit["temperature"] + fit["bias"]))), rtol=1e-9, atol=1e-12)
 
 
 def test_paper_models_baselines_are_what_the_package_computes():
