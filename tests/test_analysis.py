@@ -105,6 +105,34 @@ def test_faces_refuse_bad_input_before_running(random_gsd):
         PartialRDF(u.select_atoms("type Q"))
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(step=0), "step must not be 0"),
+    (dict(start=5, stop=2), "select no frames of this 8-frame trajectory"),
+    (dict(start=20), "select no frames"),
+    (dict(start=1.5), "start must be a whole number"),
+    (dict(frames=[0, 8]), "frame 8 is not in this 8-frame trajectory"),
+    (dict(frames=[]), "selects no frames"),
+    (dict(frames=[True, False]), "one entry per frame"),
+    (dict(frames=[0.5]), "frame indices"),
+    (dict(backend="multiprocessing", n_workers=0), "n_workers must be at least 1"),
+])
+def test_a_bad_frame_selection_is_refused_before_any_frame_is_read(random_gsd, kwargs, message):
+    u = mda.Universe(random_gsd)
+    for analysis in (BNeighborMetrics(u.atoms), PartialRDF(u.atoms, r_max=4.0)):
+        with pytest.raises(InputError, match=message):
+            analysis.run(**kwargs)
+        assert not hasattr(analysis.results, "frames")  # nothing ran
+
+
+def test_good_selections_still_run(random_gsd):
+    u = mda.Universe(random_gsd)
+    assert BNeighborMetrics(u.atoms).run(step=-3).results.frames.tolist() == [7, 4, 1]
+    assert BNeighborMetrics(u.atoms).run(frames=[-1, 0]).results.frames.tolist() == [7, 0]
+    mask = np.zeros(8, dtype=bool)
+    mask[[2, 5]] = True
+    assert BNeighborMetrics(u.atoms).run(frames=mask).results.frames.tolist() == [2, 5]
+
+
 def test_example_glass_has_a_sharper_first_peak(example_universe):
     u = example_universe
     liquid = PartialRDF(u.atoms, r_max=4.0, n_bins=160).run(stop=1).results.rdf

@@ -63,6 +63,19 @@ def test_missing_file_and_wrong_types_are_one_line_errors(random_gsd, tmp_path, 
     assert "could not read" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--step", "0"], "step must not be 0"),
+    (["--start", "5", "--stop", "2"], "select no frames"),
+    (["--backend", "multiprocessing", "--workers", "-3"], "n_workers must be at least 1"),
+])
+def test_a_bad_frame_selection_is_a_one_line_error(random_gsd, tmp_path, capsys, args, message):
+    out = tmp_path / "m.csv"
+    assert main(["metrics", random_gsd, "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_no_output_is_left_half_written(random_gsd, tmp_path):
     out = tmp_path / "m.csv"
     out.write_text("previous results\n")
