@@ -138,7 +138,9 @@ class Classifier:
         frame is FIRE-minimised with the Kob–Andersen potential by this engine
         first (:func:`mda_glassml.simulation.inherent.inherent_frames`; 15–60 s
         per 4320-particle frame). Thermal vibration is then gone, and only the
-        structure decides. Whole periodic square frames only.
+        structure decides. Whole periodic square frames only. HOOMD-blue
+        minimises on the CPU when the model runs there and takes a GPU when
+        the model runs on one (warning if HOOMD-blue finds none).
     compile : bool
         Run the model's hot steps through ``torch.compile`` (the D-MPNN's
         per-edge updates and scores, the CNN's forward pass): the same
@@ -191,6 +193,8 @@ class Classifier:
                 raise InputError(f"threads must be a positive integer, got {threads!r}.")
             torch.set_num_threads(int(threads))
         device = torch_device(device)
+        # HOOMD-blue's device follows the model's: quiet on a CPU, a GPU when the model has one.
+        self._engine_device = "cpu" if device.type == "cpu" else "auto"
         self.bundle = load_model(model, map_location=device)
         self.kind = self.bundle.kind
         self.model = self.bundle.model.to(device).eval()
@@ -305,7 +309,8 @@ class Classifier:
         if self.inherent:
             from .simulation.inherent import inherent_frames  # noqa: PLC0415
 
-            frames = inherent_frames(frames, self.inherent, progress=len(frames) > 1)[0]
+            frames = inherent_frames(frames, self.inherent, device=self._engine_device,
+                                     progress=len(frames) > 1)[0]
         if self.kind == "cnn":
             return self._cnn_logits(frames)
         huge = [i for i, f in enumerate(frames) if self.kind == "dmpnn" and f.n_particles > self.tile_nodes]
@@ -435,7 +440,7 @@ class Classifier:
         if self.inherent:  # minimise the whole frame, then cut windows: particles keep their indices
             from .simulation.inherent import inherent_frames  # noqa: PLC0415
 
-            frame = inherent_frames([frame], self.inherent)[0][0]
+            frame = inherent_frames([frame], self.inherent, device=self._engine_device)[0][0]
         stride = side / 2 if stride is None else float(stride)
         if not stride > 0:
             raise InputError(f"window stride must be positive, got {stride}.")

@@ -233,3 +233,24 @@ def test_dynamics_in_chunks_lets_other_threads_run_and_changes_nothing(tmp_path,
     monkeypatch.setattr(hoomd_engine, "_MD_CHUNK", 7)
     hoomd_engine.run_cooling(protocol, tmp_path / "b.gsd", records=[1], progress=False, device="cpu")
     np.testing.assert_array_equal(positions(tmp_path / "a.gsd"), positions(tmp_path / "b.gsd"))
+
+
+def test_classifier_minimises_with_hoomd_on_the_models_device_without_a_gpu_warning(run):
+    # A model on the CPU minimises on the CPU without HOOMD-blue's "no usable GPU" warning (the
+    # command line has no engine device to silence it with); the result is HOOMD-blue's minimum.
+    import warnings
+
+    from mda_glassml.classify import Classifier
+    from mda_glassml.frames import Frame
+    from mda_glassml.simulation.inherent import inherent_frames
+
+    with gsd_hoomd.open(run.out_path) as traj:
+        frame = Frame.from_gsd(traj[-1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        via_option = Classifier("ka2d-dmpnn", inherent="hoomd").logits([frame])
+    assert not [w for w in caught if "GPU" in str(w.message)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 200 particles: far smaller than the card's training box
+        direct = Classifier("ka2d-dmpnn").logits(inherent_frames([frame], "hoomd", device="cpu")[0])
+    np.testing.assert_allclose(via_option, direct, rtol=1e-6)
