@@ -50,7 +50,13 @@ def test_custom_record_formula():
     np.testing.assert_array_equal(p.record_steps(), [0, 1000, 2000, 3000, 4000, 5000])
 
 
-@pytest.mark.parametrize("n", [2, 3, 200, 1000, 4320, 4321])
+@pytest.mark.parametrize("n", [2, 3])
+def test_exact_type_counts_of_tiny_systems(n):
+    m = KAModel()
+    assert m.n_b(n) == round(0.35 * n) and m.n_a(n) + m.n_b(n) == n
+
+
+@pytest.mark.parametrize("n", [30, 200, 1000, 4320, 4321])
 def test_exact_type_counts(n):
     p = CoolingProtocol(n_particles=n)
     assert p.n_b == round(0.35 * n)
@@ -99,6 +105,8 @@ def test_model_pairs_and_shift():
     [
         ({"n_particles": 1}, "at least 2"),
         ({"n_particles": 2.5}, "integer"),
+        ({"n_particles": 29}, "box of side 4.92, narrower than twice the largest pair cutoff .5.; use at least 30"),
+        ({"n_particles": 100, "density": 5.0}, "use at least 125 particles"),
         ({"density": 0.0}, "density must be positive"),
         ({"density": -1.2}, "density must be positive"),
         ({"t_end": 0.0}, "temperatures must be positive"),

@@ -242,6 +242,16 @@ class CoolingProtocol:
             )
         if not self.density > 0:
             raise InputError(f"CoolingProtocol.density must be positive, got {self.density}")
+        # Pair forces use the minimum image: a box narrower than two cutoffs would let a particle
+        # meet a neighbour and its image (HOOMD-blue refuses such a box; our own checks would be wrong).
+        r_cut = self.model.max_cutoff()
+        side = math.sqrt(n / self.density)
+        if side < 2 * r_cut:
+            raise InputError(
+                f"n_particles = {n} at density {self.density} makes a box of side {side:.3g}, narrower than "
+                f"twice the largest pair cutoff ({2 * r_cut:.3g}); use at least "
+                f"{math.ceil((2 * r_cut) ** 2 * self.density)} particles"
+            )
         if not self.dt > 0:
             raise InputError(f"CoolingProtocol.dt must be positive, got {self.dt}")
         if not self.tdamp > 0:
