@@ -67,7 +67,7 @@ import numpy as np
 import torch
 
 from .frames import DensityWarning, Frame, InputError
-from .graphs import pairs_within, square_tiles, windows_at
+from .graphs import check_window_side, pairs_within, square_tiles, windows_at
 from .models.bundle import Bundle
 from .models.device import torch_device
 from .models.pretrained import load_model
@@ -434,16 +434,17 @@ class Classifier:
         if self.kind != "dmpnn":
             raise InputError("sliding windows need a graph model (a D-MPNN): a CNN sees whole configurations.")
         self.check(frame)
-        self.check_side(float(side), "windows")
+        side = check_window_side(frame, side)
+        stride = side / 2 if stride is None else float(stride)
+        if not (math.isfinite(stride) and stride > 0):
+            raise InputError(f"window stride must be a positive length, got {stride}.")
+        self.check_side(side, "windows")
         views = self.views([frame])  # the whole frame's: every window of it is of the same view
         view = None if views is None else views[0]
         if self.inherent:  # minimise the whole frame, then cut windows: particles keep their indices
             from .simulation.inherent import inherent_frames  # noqa: PLC0415
 
             frame = inherent_frames([frame], self.inherent, device=self._engine_device)[0][0]
-        stride = side / 2 if stride is None else float(stride)
-        if not stride > 0:
-            raise InputError(f"window stride must be positive, got {stride}.")
         lx, ly = frame.box.Lx, frame.box.Ly
         nx, ny = max(1, math.ceil(lx / stride)), max(1, math.ceil(ly / stride))
         gx = -lx / 2 + (np.arange(nx) + 0.5) * lx / nx

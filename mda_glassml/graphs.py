@@ -27,7 +27,7 @@ import scipy.sparse
 from .frames import Frame, InputError, check_k
 
 __all__ = ["DEFINITIONS", "knn", "distances64", "columns64", "lay_apart", "undirected", "b_neighbor_edges", "window",
-           "window_members", "window_candidates", "windows_at", "window_mask", "neighbor_box", "pairs_within",
+           "window_members", "window_candidates", "check_window_side", "windows_at", "window_mask", "neighbor_box", "pairs_within",
            "replicate", "square_tiles"]
 
 #: The two named B-neighbor graph definitions (see :mod:`mda_glassml.metrics`).
@@ -321,7 +321,14 @@ def window_mask(frame: Frame, side: float, center: Any = None) -> np.ndarray:
     return _window_delta(frame, side, center)[1]
 
 
-def _window_delta(frame: Frame, side: float, center: Any) -> tuple[np.ndarray, np.ndarray]:
+def check_window_side(frame: Frame, side: Any) -> float:
+    """``side`` as a float if windows of that side can be cut from ``frame``; else an InputError.
+
+    >>> check_window_side(Frame.from_arrays([[0.0, 0.0], [1.0, 1.0]], ["A", "B"], box=[10, 8]), 12)
+    Traceback (most recent call last):
+    ...
+    mda_glassml.frames.InputError: window side 12.0 must be > 0 and no larger than the box's shorter side (8).
+    """
     if not frame.periodic:
         raise InputError("windows are cut from periodic frames, not from other windows.")
     try:
@@ -333,6 +340,11 @@ def _window_delta(frame: Frame, side: float, center: Any) -> tuple[np.ndarray, n
         raise InputError(
             f"window side {side} must be > 0 and no larger than the box's shorter side ({shortest:.6g})."
         )
+    return side
+
+
+def _window_delta(frame: Frame, side: float, center: Any) -> tuple[np.ndarray, np.ndarray]:
+    side = check_window_side(frame, side)
     c = np.asarray(frame.box_center if center is None else center, dtype=np.float64).reshape(2)
     delta = _square_images(frame.box, frame.positions.astype(np.float64) - c)
     inside = np.all((delta >= -side / 2) & (delta < side / 2), axis=1)

@@ -91,6 +91,24 @@ def test_window_map_is_the_mean_over_windows_holding_each_particle(dmpnn_path):
     np.testing.assert_allclose(m.local_probability, expected, atol=1e-6)
 
 
+def test_window_map_refuses_a_bad_side_or_stride_before_minimising(dmpnn_path, monkeypatch):
+    import mda_glassml.simulation.inherent as inherent
+
+    def never(*args, **kwargs):
+        raise AssertionError("minimised before the window side was checked")
+
+    monkeypatch.setattr(inherent, "inherent_frames", never)
+    clf = Classifier(dmpnn_path, inherent="lammps")
+    frame = small_frame(7)
+    with pytest.raises(InputError, match=r"window side -3.0 must be > 0"):
+        clf.window_map(frame, -3.0)
+    with pytest.raises(InputError, match=r"no larger than the box's shorter side"):
+        clf.window_map(frame, frame.box.Lx * 2)
+    for stride in (0.0, float("nan")):
+        with pytest.raises(InputError, match="window stride must be a positive length"):
+            clf.window_map(frame, 6.0, stride=stride)
+
+
 def test_density_warning_says_the_numbers(dmpnn_path):
     clf = Classifier(dmpnn_path)
     side = float(np.sqrt(300 / 0.6))
