@@ -530,23 +530,26 @@ def _classify(args) -> None:
     columns["p_glass"] = res.probability
     for key in ("n_components", "n_bb_edges", "n_isolated_a"):
         columns[key] = met[key]
+    crossing = None
+    logged = np.isfinite(columns["temperature"]) if temperature is not None else None
+    # frames that log no temperature (NaN) are left out of the crossing, not an error after the table
+    if logged is not None and np.unique(columns["temperature"][logged]).size >= 3:
+        from .classify import crossing_temperature
+
+        crossing = crossing_temperature(columns["temperature"][logged], columns["p_glass"][logged])
     if args.out:
         _write_csv(args.out, columns)
     if args.plot:
-        x = "temperature" if temperature is not None and np.isfinite(columns["temperature"]).all() else "frame"
-        _save_figure(classification_figure(columns, x=x, title=f"{args.model}: P(glass) and B-neighbor metrics"),
-                     args.plot)
+        x = "temperature" if logged is not None and logged.all() else "frame"
+        at = crossing.temperature if crossing is not None and crossing.reason is None and x == "temperature" else None
+        _save_figure(classification_figure(columns, x=x, title=f"{args.model}: P(glass) and B-neighbor metrics",
+                                           crossing=at), args.plot)
     if not args.quiet:
         _print_table(columns, ["frame"] + (["temperature"] if temperature is not None else [])
                      + ["p_glass", "n_components", "n_bb_edges", "n_isolated_a"])
-        logged = np.isfinite(columns["temperature"]) if temperature is not None else None
-        # frames that log no temperature (NaN) are left out of the crossing, not an error after the table
-        if logged is not None and np.unique(columns["temperature"][logged]).size >= 3:
-            from .classify import crossing_temperature
-
-            c = crossing_temperature(columns["temperature"][logged], columns["p_glass"][logged])
-            print(f"P(glass) crosses 0.5 at T = {c.temperature:.3f} (logistic width {c.width:.3f})"
-                  if c.reason is None else c.reason)
+        if crossing is not None:
+            print(f"P(glass) crosses 0.5 at T = {crossing.temperature:.3f} (logistic width {crossing.width:.3f})"
+                  if crossing.reason is None else crossing.reason)
         for path in (args.out, args.plot):
             if path:
                 print(f"wrote {path}", file=sys.stderr)

@@ -86,13 +86,18 @@ def training_figure(history: Sequence[Mapping[str, float]], title: str | None = 
     return fig
 
 
-def classification_figure(columns: Mapping[str, Sequence[float]], x: str = "frame", title: str | None = None) -> Figure:
+def classification_figure(columns: Mapping[str, Sequence[float]], x: str = "frame", title: str | None = None,
+                          crossing: float | None = None) -> Figure:
     """P(glass) and the three B-neighbor metrics against ``x`` (frame or temperature), four panels.
 
-    >>> fig = classification_figure({"frame": [0, 1], "p_glass": [0.1, 0.9], "n_components": [5, 2],
-    ...                              "n_bb_edges": [9, 3], "n_isolated_a": [40, 20]})
-    >>> len(fig.axes)
-    4
+    ``crossing``: where P(glass) crosses 0.5 (e.g. from
+    :func:`mda_glassml.classify.crossing_temperature`), marked and labelled on
+    the P(glass) panel.
+
+    >>> fig = classification_figure({"temperature": [2.0, 0.05], "p_glass": [0.1, 0.9], "n_components": [5, 2],
+    ...                              "n_bb_edges": [9, 3], "n_isolated_a": [40, 20]}, x="temperature", crossing=0.4)
+    >>> len(fig.axes), fig.axes[0].get_legend().get_texts()[0].get_text()
+    (4, 'P(glass) = 0.5 at T = 0.400')
     """
     fig = Figure(figsize=(13, 3.2), layout="constrained")
     axes = fig.subplots(1, 4, sharex=True)
@@ -107,6 +112,10 @@ def classification_figure(columns: Mapping[str, Sequence[float]], x: str = "fram
         ax.grid(alpha=0.3)
     axes[0].set_ylim(-0.03, 1.03)
     axes[0].axhline(0.5, color="0.6", lw=0.8, ls="--")
+    if crossing is not None and np.isfinite(crossing):
+        at = f"T = {crossing:.3f}" if x == "temperature" else f"{x} {crossing:.4g}"
+        axes[0].axvline(crossing, color="k", lw=0.9, ls=":", label=f"P(glass) = 0.5 at {at}")
+        axes[0].legend(loc="best", fontsize="small", frameon=False)
     if title:
         fig.suptitle(title)
     return fig
