@@ -123,16 +123,24 @@ def heldout_sets(gsd_path: Path = HELDOUT_GSD, manifest: Path = HELDOUT_MANIFEST
 
 
 def score_on_heldout(model: Any, sets: dict[str, LabelledFrames]) -> dict[str, dict[str, float]]:
-    """AUC and accuracy of a loaded bundle's model on each held-out dataset (whole frames)."""
+    """AUC and accuracy (at calibrated P(glass) = 0.5) of a loaded bundle's model on each held-out dataset."""
     from ..classify import Classifier  # noqa: PLC0415
 
     clf = Classifier(model)
     out = {}
     for name, data in sorted(sets.items()):
-        logits = clf.logits(data.frames)
-        auc, acc = scores(data.labels, logits)
+        _, _, auc, acc = _scored(clf, data)
         out[name] = {"auc": auc, "accuracy": acc, "n": len(data)}
     return out
+
+
+def _scored(clf: Any, data: LabelledFrames) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Logits, calibrated P(glass) (per view, as classify gives it), AUC (of the logits: saturated
+    probabilities would tie) and accuracy at calibrated P(glass) = 0.5, as classify says."""
+    z = clf.logits(data.frames)
+    p = clf.calibrated(z, clf.views(data.frames))
+    auc, _ = scores(data.labels, z)
+    return z, p, auc, float(np.mean((p >= 0.5) == (data.labels == 1)))
 
 
 def baseline_scores(sets: dict[str, LabelledFrames]) -> dict[str, dict[str, float]]:
@@ -201,10 +209,8 @@ def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, 
     out: dict[str, Any] = {"sets": {}}
     probs: dict[str, np.ndarray] = {}
     for name, data in sorted(sets.items()):
-        z = clf.logits(data.frames)
-        p = probs[name] = clf.calibrated(z, clf.views(data.frames))  # per view, as classify does
-        auc, _ = scores(data.labels, z)
-        acc = float(np.mean((p >= 0.5) == (data.labels == 1)))  # at calibrated P(glass) = 0.5, as classify says
+        _, p, auc, acc = _scored(clf, data)
+        probs[name] = p
         cal = calibration(data.labels, p)
         base = baseline_values(data.frames, [potential_energy(f) for f in data.frames]
                                if name.endswith("_is") else None)
