@@ -265,6 +265,8 @@ def test_attention_graph_metrics(dmpnn_path, u):
     assert abs(weights.sum() - 1) < 1e-5
     direct = attention_graph(edges, weights, frame.types, cut=0.5)
     assert res.n_components[2] == direct.n_components and res.n_bb_edges[2] == direct.n_bb_edges
+    assert res.n_components.dtype == res.n_bb_edges.dtype == np.int64  # counts, as BNeighborMetrics gives them
+    assert res.bb_edges_per_particle.dtype == np.float64
     par = AttentionGraphMetrics(u.atoms, model=dmpnn_path, cut=0.5).run(step=10, backend="multiprocessing",
                                                                          n_workers=2).results
     assert np.array_equal(par.n_components, res.n_components)

@@ -28,6 +28,8 @@ class FrameAnalysis(AnalysisBase):
     _analysis_algorithm_is_parallelizable = True
     _per_frame: tuple[str, ...] = ()
     _per_frame_arrays: tuple[str, ...] = ()
+    #: The per-frame results that are counts (integer arrays; the rest are float).
+    _counts: tuple[str, ...] = ()
 
     @classmethod
     def get_supported_backends(cls) -> tuple[str, ...]:
@@ -88,6 +90,10 @@ class FrameAnalysis(AnalysisBase):
         elif len(range(n)[slice(start, stop, step)]) == 0:
             raise InputError(f"start={start}, stop={stop}, step={step} select no frames of this {n}-frame "
                              f"trajectory (frames 0-{n - 1}).")
+
+    def _prepare(self):
+        for key in self._per_frame:
+            self.results[key] = np.zeros(self.n_frames, dtype=np.int64 if key in self._counts else np.float64)
 
     def _conclude(self):
         self.results.frames = self.frames

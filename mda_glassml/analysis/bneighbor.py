@@ -76,6 +76,7 @@ class BNeighborMetrics(FrameAnalysis):
     """
 
     _per_frame = _COUNTS + _NORMALISED
+    _counts = _COUNTS
 
     def __init__(
         self,
@@ -98,11 +99,6 @@ class BNeighborMetrics(FrameAnalysis):
         if window is not None:
             # Fail now, on the first frame, rather than deep inside run().
             check_k(self.k, cut_window(self._frames(), window, window_center).n_particles)
-
-    def _prepare(self):
-        for key in self._per_frame:
-            dtype = int if key in _COUNTS else float
-            self.results[key] = np.zeros(self.n_frames, dtype=dtype)
 
     def _single_frame(self):
         frame = self._frames()

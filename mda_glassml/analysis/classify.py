@@ -11,6 +11,7 @@ from ..classify import Classifier
 from ..frames import InputError
 from ..models.tiled import DEFAULT_TILE_NODES
 from .base import FrameAnalysis
+from .bneighbor import _COUNTS, _NORMALISED
 
 __all__ = ["GlassClassifier", "CNNClassifier", "AttentionGraphMetrics"]
 
@@ -228,8 +229,8 @@ class AttentionGraphMetrics(FrameAnalysis):
     results.edge_index, results.edge_weights : list of numpy.ndarray (with ``store_weights``)
     """
 
-    _per_frame = ("n_particles", "n_components", "n_bb_edges", "n_isolated_a", "n_isolated_b",
-                  "components_per_particle", "bb_edges_per_particle", "isolated_a_per_particle")
+    _counts = _COUNTS  # the same counts as BNeighborMetrics, of the attention graph
+    _per_frame = _COUNTS + _NORMALISED
 
     def __init__(self, atomgroup: Any, model: Any = "ka2d-dmpnn-paper", a_type: Any = "A", b_type: Any = "B",
                  cut: Any = "paper", window: float | None = None, window_center: Any = None,
@@ -241,8 +242,7 @@ class AttentionGraphMetrics(FrameAnalysis):
         self.cut, self.window, self.window_center, self.store_weights = cut, window, window_center, store_weights
 
     def _prepare(self):
-        for key in self._per_frame:
-            self.results[key] = np.zeros(self.n_frames)
+        super()._prepare()
         if self.store_weights:
             self.results.edge_index = [None] * self.n_frames
             self.results.edge_weights = [None] * self.n_frames
