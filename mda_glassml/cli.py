@@ -109,8 +109,8 @@ def _add_trajectory_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("trajectory", nargs="?", help="trajectory file (default: the bundled example)")
     p.add_argument("--topology", help="topology file, for formats that need one (e.g. DCD)")
     p.add_argument("--format", help="trajectory format, if MDAnalysis cannot tell from the extension")
-    p.add_argument("--a-type", default="A", help="type name of the large particles (default A; LAMMPS: 1)")
-    p.add_argument("--b-type", default="B", help="type name of the small particles (default B; LAMMPS: 2)")
+    p.add_argument("--a-type", default="A", help="type name of the large particles (default A; LAMMPS files usually need 1)")
+    p.add_argument("--b-type", default="B", help="type name of the small particles (default B; LAMMPS files usually need 2)")
     p.add_argument("--start", type=int, default=None, help="first frame")
     p.add_argument("--stop", type=int, default=None, help="frame to stop before")
     p.add_argument("--step", type=int, default=None, help="analyse every STEP-th frame")
@@ -145,7 +145,8 @@ def _parser() -> argparse.ArgumentParser:
                         "10^5-10^6 particles; the first frame compiles it (5-30 s; needs a C++ compiler)")
     k.add_argument("--inherent", action="store_true",
                    help="classify each frame's inherent structure: FIRE-minimise it with the Kob-Andersen potential "
-                        "first, so that thermal vibration cannot decide; 15-60 s per 4320-particle frame (use --step)")
+                        "first, so that thermal vibration cannot decide; 15-60 s per 4320-particle frame (use --step). "
+                        "The B-neighbor columns stay those of the frames as recorded")
     k.add_argument("--engine", default="lammps", choices=("lammps", "hoomd"),
                    help="--inherent: the minimiser's engine (default lammps)")
     k.add_argument("--view", default="auto", choices=("auto", "thermal", "inherent"),

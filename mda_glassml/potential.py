@@ -128,8 +128,9 @@ def is_inherent_structure(frame: Frame, tol: float = INHERENT_RMS_FORCE, sample:
 
     ``sample``: the forces are computed on this many particles, evenly spread
     over the indices (all of them in frames as small or smaller; ``None``: always
-    all). A thermal frame's rms force is some 50 times the threshold even at
-    T = 0.05, and an inherent structure's some 50 times below; the default
+    all). A thermal frame's rms force is about 67 times the threshold even at
+    T = 0.05 (6.7 on the bundled example), and an inherent structure's about
+    50 times below (0.002); the default
     sample of 128 came within 19 % of every particle's rms force on all 42
     bundled frames, so it decides as surely at a tenth of the cost (about
     2 ms instead of 27 ms for 4320 particles).
