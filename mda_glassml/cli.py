@@ -404,10 +404,21 @@ def _train(args) -> None:
             print(f"calibration: temperature {cal['temperature']:.3g}, bias {cal.get('bias', 0.0):.3g} fitted on "
                   f"{cal.get('fitted_on', 'validation')}"
                   f"{' (at its bound: the validation split is too easy or too small)' if cal['fit'].get('at_bound') else ''}"
-                  f"{' (failed: ' + cal['fit']['failed'] + ')' if 'failed' in cal['fit'] else ''}; "
+                  f"{' (failed: ' + cal['fit']['failed'] + ')' if 'failed' in cal['fit'] else ''}"
+                  f"{_separated_note(cal['fit'])}; "
                   f"test ECE {cal['test_before']['ece']:.3f} -> {cal['test_after']['ece']:.3f}, Brier "
                   f"{cal['test_before']['brier']:.3f} -> {cal['test_after']['brier']:.3f}")
         print(f"wrote {Path(args.out) / 'model.pt'}, card.json and {plot}", file=sys.stderr)
+
+
+def _separated_note(fit: dict) -> str:
+    """What a Platt fit on validation frames the model separates can and cannot say (empty otherwise)."""
+    if not fit.get("separated"):
+        return ""
+    lo, hi = fit["gap"]
+    return (f" (the validation frames are separated: every liquid's logit <= {lo:.3g} < every glass's {hi:.3g}, so "
+            "the data fix only that P(glass) = 0.5 lies in that gap, not how steep P(glass) is; more validation "
+            "trajectories, or harder ones, would)")
 
 
 def _training_window(side: float) -> float:

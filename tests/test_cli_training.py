@@ -48,6 +48,18 @@ def test_train_writes_bundle_card_and_plot_and_resumes(ka_dataset1, tmp_path, ca
     assert "other work" in err and "epochs: 2 there, 3 now" in err
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--seed", "-1"], "seed must be a whole number from 0 to 2**32 - 1, got -1"),
+    (["--windows-per-frame", "0"], "windows_per_frame must be a positive integer, got 0"),
+] + ([] if __import__("torch").cuda.is_available() else [(["--device", "cuda"], "finds none")]))
+def test_train_bad_settings_are_one_line_errors_before_any_work(ka_dataset1, tmp_path, capsys, args, message):
+    out = tmp_path / "o"
+    assert main(["train", "--manifest", str(ka_dataset1), "--out", str(out), "--epochs", "1", "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (out / "checkpoint.pt").exists()
+
+
 def test_train_window_is_a_length_and_old_fractions_are_refused(ka_dataset1, tmp_path, capsys):
     assert main(["train", "--manifest", str(ka_dataset1), "--out", str(tmp_path / "o"), "--window", "0.2",
                  "--quiet"]) == 2
@@ -114,3 +126,13 @@ def test_train_cnn_command(ka_dataset1, tmp_path):
     card = json.loads((out / "card.json").read_text())
     assert card["model"] == "cnn" and card["hyperparameters"] == {"dropout": 0.5, "batch_size": 4}
     assert card["featurizer"]["size"] == 64 and load_bundle(out / "model.pt").kind == "cnn"
+
+
+def test_train_summary_says_when_the_validation_frames_are_separated():
+    from mda_glassml.cli import _separated_note
+    from mda_glassml.training.calibration import fit_platt
+
+    separated = fit_platt([0, 0, 1, 1], [-2.0, -1.0, 0.5, 3.0]).to_dict()
+    note = _separated_note(separated)
+    assert "separated" in note and "<= -1 < every glass's 0.5" in note
+    assert _separated_note(fit_platt([0, 1, 0, 1], [-2.0, -1.0, 0.5, 3.0]).to_dict()) == ""

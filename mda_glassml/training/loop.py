@@ -34,6 +34,7 @@ import torch
 
 from ..frames import InputError
 from ..models import weight_l2
+from ..models.device import torch_device
 from .data import LabelledFrames
 from .fingerprint import check_fingerprint, fingerprint
 
@@ -64,6 +65,10 @@ class TrainConfig:
             raise InputError("learning rates must be positive.")
         if self.l2 < 0 or self.warmup_epochs < 0:
             raise InputError("l2 and warmup_epochs must be >= 0.")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < 2**32:
+            raise InputError(f"seed must be a whole number from 0 to 2**32 - 1, got {self.seed!r}.")
+        # A missing GPU is said here, before any data is read; "auto" becomes what it picked.
+        object.__setattr__(self, "device", str(torch_device(self.device)))
 
 
 def learning_rate(step: int, steps_per_epoch: int, config: TrainConfig) -> float:

@@ -82,6 +82,8 @@ class GraphTask:
     def __init__(self, featurizer: Any, train: LabelledFrames, val: LabelledFrames | None,
                  window: float | None, seed: int = 0, windows_per_frame: int = 1, consistency: float = 0.0) -> None:
         _require_classes(train, val)
+        if isinstance(windows_per_frame, bool) or int(windows_per_frame) != windows_per_frame or windows_per_frame < 1:
+            raise InputError(f"windows_per_frame must be a positive integer, got {windows_per_frame!r}.")
         self.featurizer, self.train, self.val = featurizer, train, val
         self.window, self.seed, self.windows_per_frame = window, seed, int(windows_per_frame)
         self.pairs, self.consistency = _pairs(train, consistency), float(consistency)
