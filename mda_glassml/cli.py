@@ -486,9 +486,12 @@ def _universe(args) -> Any:
 
 def _run(analysis, args):
     parallel = args.backend != "serial"
+    if args.workers is not None and not parallel:
+        raise InputError(f"--workers {args.workers} needs a parallel backend: add --backend multiprocessing "
+                         "(or dask); the serial backend runs in this process.")
     return analysis.run(
         start=args.start, stop=args.stop, step=args.step, backend=args.backend,
-        n_workers=(args.workers or os.cpu_count()) if parallel else None,
+        n_workers=(args.workers if args.workers is not None else os.cpu_count()) if parallel else None,
         verbose=not (args.quiet or parallel),
     )
 

@@ -115,18 +115,31 @@ def test_faces_refuse_bad_input_before_running(random_gsd):
     (dict(frames=[True, False]), "one entry per frame"),
     (dict(frames=[0.5]), "frame indices"),
     (dict(backend="multiprocessing", n_workers=0), "n_workers must be at least 1"),
+    (dict(n_workers=2), "with the serial backend"),  # MDAnalysis 2.11 would give frames [6 7 6 7]
+    (dict(step=5, n_parts=2, backend="serial"), "with the serial backend"),
+    (dict(stop=-100, step=-1), "select no frames"),
+    (dict(frames=[[0, 1]]), "got shape"),
+    (dict(frames=[0], step=2), "not both"),
 ])
-def test_a_bad_frame_selection_is_refused_before_any_frame_is_read(random_gsd, kwargs, message):
+def test_a_bad_frame_selection_is_refused_before_any_frame_is_read(random_gsd, kwargs, message, monkeypatch):
+    def read(self):
+        raise AssertionError("a frame was read before the selection was checked")
+
     u = mda.Universe(random_gsd)
     for analysis in (BNeighborMetrics(u.atoms), PartialRDF(u.atoms, r_max=4.0)):
+        monkeypatch.setattr(type(analysis), "_single_frame", read)
         with pytest.raises(InputError, match=message):
             analysis.run(**kwargs)
-        assert not hasattr(analysis.results, "frames")  # nothing ran
 
 
 def test_good_selections_still_run(random_gsd):
     u = mda.Universe(random_gsd)
     assert BNeighborMetrics(u.atoms).run(step=-3).results.frames.tolist() == [7, 4, 1]
+    assert BNeighborMetrics(u.atoms).run(start=-100, step=-1).results.frames.tolist() == [0]  # MDAnalysis' rule
+    assert BNeighborMetrics(u.atoms).run(frames=range(2, 8, 3)).results.frames.tolist() == [2, 5]
+    two = np.int64(2)
+    par = BNeighborMetrics(u.atoms).run(step=two, backend="multiprocessing", n_workers=two).results
+    assert par.frames.tolist() == [0, 2, 4, 6]
     assert BNeighborMetrics(u.atoms).run(frames=[-1, 0]).results.frames.tolist() == [7, 0]
     mask = np.zeros(8, dtype=bool)
     mask[[2, 5]] = True

@@ -67,6 +67,9 @@ def test_missing_file_and_wrong_types_are_one_line_errors(random_gsd, tmp_path, 
     (["--step", "0"], "step must not be 0"),
     (["--start", "5", "--stop", "2"], "select no frames"),
     (["--backend", "multiprocessing", "--workers", "-3"], "n_workers must be at least 1"),
+    (["--backend", "multiprocessing", "--workers", "0"], "n_workers must be at least 1"),
+    (["--workers", "2"], "--workers 2 needs a parallel backend"),
+    (["--stop", "-100", "--step", "-1"], "select no frames"),
 ])
 def test_a_bad_frame_selection_is_a_one_line_error(random_gsd, tmp_path, capsys, args, message):
     out = tmp_path / "m.csv"

@@ -137,6 +137,14 @@ def test_bad_input(tmp_path):
                                  tmp_path / "x.gsd", device="cpu", progress=False)
     with pytest.raises(InputError, match=r"seed must be in \[1, 65535\]"):
         replace(PROTOCOL, seed=70_000)
+    # a box the protocol allows (side 5 = two cutoffs) but HOOMD-blue's neighbour list does not (5.6)
+    tight = replace(PROTOCOL, n_particles=37, n_steps=10, n_records=1)
+    with pytest.raises(InputError, match="HOOMD-blue needs at least 5.6.*use at least 38 particles"):
+        hoomd_engine.run_cooling(tight, tmp_path / "x.gsd", device="cpu", progress=False)
+    with pytest.raises(InputError, match="use at least 38 particles"):
+        cmp.run_campaign(tmp_path / "tight", tight, 1, engine="hoomd", device="cpu", progress=False)
+    assert not (tmp_path / "tight").exists() or not list((tmp_path / "tight").glob("traj_*"))
+    hoomd_engine.run_cooling(replace(tight, n_particles=38), tmp_path / "ok.gsd", device="cpu", progress=False)
     with pytest.warns(UserWarning, match="no usable GPU; running on the CPU"):
         hoomd_engine.run_cooling(replace(PROTOCOL, n_steps=10, n_records=1), tmp_path / "a.gsd", records=[1],
                                  device="auto", progress=False)

@@ -6,12 +6,22 @@ from typing import Any
 
 import numpy as np
 
+from MDAnalysis.analysis.backends import BackendSerial
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.analysis.results import ResultsGroup
 
 from ..frames import AtomGroupFrames, InputError
 
 __all__ = ["FrameAnalysis"]
+
+
+def _whole(name: str, value: Any) -> int | None:
+    """``value`` as a plain int (None stays None), or an InputError naming ``name``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputError(f"{name} must be a whole number or None, got {value!r}.")
+    return int(value)
 
 
 class FrameAnalysis(AnalysisBase):
@@ -44,13 +54,17 @@ class FrameAnalysis(AnalysisBase):
         return self._frames.atomgroup
 
     def run(self, start: int | None = None, stop: int | None = None, step: int | None = None,
-            frames: Any = None, verbose: bool | None = None, n_workers: int | None = None, **kwargs: Any):
+            frames: Any = None, verbose: bool | None = None, n_workers: int | None = None,
+            n_parts: int | None = None, backend: Any = None, **kwargs: Any):
         """Run over the frames, as :meth:`MDAnalysis.analysis.base.AnalysisBase.run`.
 
-        The frame selection and ``n_workers`` are checked first: a zero step, a
-        selection with no frames, a frame beyond the trajectory or a worker
-        count below 1 is an :class:`~mda_glassml.frames.InputError` that says
-        so, before any frame is read.
+        The frame selection and the worker counts are checked first: a zero
+        step, a selection with no frames, a frame beyond the trajectory, a
+        worker count below 1, or workers with the serial backend (MDAnalysis
+        2.11 then splits the frames into parts and keeps the last part's
+        results for every part: frames ``[15 20 15 20]`` for ``step=5``) is
+        an :class:`~mda_glassml.frames.InputError` that says so, before any
+        frame is read.
 
         >>> import MDAnalysis as mda
         >>> from mda_glassml.analysis import BNeighborMetrics
@@ -59,37 +73,53 @@ class FrameAnalysis(AnalysisBase):
         >>> BNeighborMetrics(u.atoms).run(start=5, stop=2)
         Traceback (most recent call last):
         ...
-        mda_glassml.frames.InputError: start=5, stop=2, step=None select no frames of this 21-frame trajectory (frames 0-20).
+        mda_glassml.frames.InputError: start=5, stop=2, step=None select no frames of this 21-frame trajectory \
+(frames 0-20).
         """
-        self._check_selection(start, stop, step, frames, n_workers)
+        start, stop, step, n_workers, n_parts = (_whole(name, value) for name, value in (
+            ("start", start), ("stop", stop), ("step", step), ("n_workers", n_workers), ("n_parts", n_parts)))
+        for name, value in (("n_workers", n_workers), ("n_parts", n_parts)):
+            if value is not None and value < 1:
+                raise InputError(f"{name} must be at least 1, got {value}.")
+        serial = backend is None or backend == "serial" or isinstance(backend, BackendSerial)
+        if serial and max(n_workers or 1, n_parts or 1) > 1:
+            raise InputError(f"n_workers={n_workers}, n_parts={n_parts} with the serial backend: workers need "
+                             "backend='multiprocessing' or 'dask' (MDAnalysis runs the parts one after another "
+                             "and keeps only the last one's results).")
+        frames = self._checked_selection(start, stop, step, frames)
         return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose,
-                           n_workers=n_workers, **kwargs)
+                           n_workers=n_workers, n_parts=n_parts, backend=backend, **kwargs)
 
-    def _check_selection(self, start: Any, stop: Any, step: Any, frames: Any, n_workers: Any) -> None:
+    def _checked_selection(self, start: int | None, stop: int | None, step: int | None, frames: Any):
+        """``frames`` as an array of frame indices (None stays None) once the selection is known good."""
         n = len(self._trajectory)
-        for name, value in (("start", start), ("stop", stop), ("step", step), ("n_workers", n_workers)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
-                raise InputError(f"{name} must be a whole number or None, got {value!r}.")
         if step == 0:
             raise InputError("step must not be 0 (every frame: step=1 or None; every 10th: step=10; backwards: -1).")
-        if n_workers is not None and n_workers < 1:
-            raise InputError(f"n_workers must be at least 1, got {n_workers}.")
-        if frames is not None:
-            picked = np.asarray(frames)
-            if picked.dtype == bool:
-                if picked.shape != (n,):
-                    raise InputError(f"a boolean frames mask needs one entry per frame ({n}), got shape {picked.shape}.")
-                picked = np.flatnonzero(picked)
-            elif picked.size and not np.issubdtype(picked.dtype, np.integer):
-                raise InputError(f"frames must be frame indices (whole numbers) or a boolean mask, got {picked.dtype}.")
-            if picked.size == 0:
-                raise InputError("frames selects no frames: give at least one frame index.")
-            bad = picked[(picked >= n) | (picked < -n)]
-            if bad.size:
-                raise InputError(f"frame {int(bad[0])} is not in this {n}-frame trajectory (frames 0-{n - 1}).")
-        elif len(range(n)[slice(start, stop, step)]) == 0:
-            raise InputError(f"start={start}, stop={stop}, step={step} select no frames of this {n}-frame "
-                             f"trajectory (frames 0-{n - 1}).")
+        if frames is None:
+            # MDAnalysis' own rule for start/stop/step (check_slice_indices, then arange)
+            first, last, stride = self._trajectory.check_slice_indices(start, stop, step)
+            picked = np.arange(first, last, stride)
+            if picked.size == 0 or picked.min() < 0 or picked.max() >= n:
+                raise InputError(f"start={start}, stop={stop}, step={step} select no frames of this {n}-frame "
+                                 f"trajectory (frames 0-{n - 1}).")
+            return None
+        if start is not None or stop is not None or step is not None:
+            raise InputError("give frames= or start/stop/step, not both.")
+        picked = np.asarray(frames)
+        if picked.ndim != 1:
+            raise InputError(f"frames must be a list of frame indices or a boolean mask, got shape {picked.shape}.")
+        if picked.dtype == bool:
+            if picked.shape != (n,):
+                raise InputError(f"a boolean frames mask needs one entry per frame ({n}), got {picked.size}.")
+            picked = np.flatnonzero(picked)
+        elif picked.size and not np.issubdtype(picked.dtype, np.integer):
+            raise InputError(f"frames must be frame indices (whole numbers) or a boolean mask, got {picked.dtype}.")
+        if picked.size == 0:
+            raise InputError("frames selects no frames: give at least one frame index.")
+        bad = picked[(picked >= n) | (picked < -n)]
+        if bad.size:
+            raise InputError(f"frame {int(bad[0])} is not in this {n}-frame trajectory (frames 0-{n - 1}).")
+        return picked.astype(np.int64) % n  # plain indices, the same on every MDAnalysis version
 
     def _prepare(self):
         for key in self._per_frame:

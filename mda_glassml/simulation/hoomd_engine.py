@@ -159,10 +159,25 @@ def _snapshot(protocol: CoolingProtocol, positions: np.ndarray, typeid: np.ndarr
     return snap
 
 
+#: The cell list's buffer beyond the largest cutoff (length units).
+NLIST_BUFFER = 0.3
+
+
+def _check_box(protocol: CoolingProtocol) -> None:
+    """HOOMD-blue needs a box side of at least 2 (r_cut + buffer): refuse a smaller one before it starts."""
+    need = 2 * (protocol.model.max_cutoff() + NLIST_BUFFER)
+    if protocol.box_length < need:
+        raise InputError(
+            f"n_particles = {protocol.n_particles} at density {protocol.density} makes a box of side "
+            f"{protocol.box_length:.3g}; HOOMD-blue needs at least {need:.3g} (twice the largest cutoff plus its "
+            f"neighbour-list buffer {NLIST_BUFFER}): use at least "
+            f"{math.ceil(need ** 2 * protocol.density)} particles, or the LAMMPS engine")
+
+
 def _lj(protocol: CoolingProtocol):
     """The KA pair force: unshifted LJ, per-pair cutoffs, cell list."""
     hoomd = _import_hoomd()
-    lj = hoomd.md.pair.LJ(nlist=hoomd.md.nlist.Cell(buffer=0.3), mode="none")
+    lj = hoomd.md.pair.LJ(nlist=hoomd.md.nlist.Cell(buffer=NLIST_BUFFER), mode="none")
     for (a, b), (eps, sigma, rc) in protocol.model.pairs().items():
         lj.params[(a, b)] = {"epsilon": eps, "sigma": sigma}
         lj.r_cut[(a, b)] = rc
@@ -263,6 +278,7 @@ def run_cooling(
 
     hoomd = _import_hoomd()
     _check_fire(protocol)
+    _check_box(protocol)
     ks = normalise_records(protocol, records)
     out_path, is_path = output_paths(out_path, is_out_path)
 
@@ -350,4 +366,5 @@ def open_minimiser(protocol: CoolingProtocol, positions: np.ndarray, typeid: np.
     """A HOOMD-blue FIRE minimiser for configurations of these types: yields ``minimise(xyz)``
     (``(positions, total unshifted energy, iterations)``, ``protocol.is_fire``'s stopping rule)."""
     _check_fire(protocol)
+    _check_box(protocol)
     yield _Minimiser(protocol, _device(device), positions, typeid).minimise

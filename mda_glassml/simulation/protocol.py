@@ -243,7 +243,8 @@ class CoolingProtocol:
         if not self.density > 0:
             raise InputError(f"CoolingProtocol.density must be positive, got {self.density}")
         # Pair forces use the minimum image: a box narrower than two cutoffs would let a particle
-        # meet a neighbour and its image (HOOMD-blue refuses such a box; our own checks would be wrong).
+        # meet a neighbour and its image (our own checks would be wrong; HOOMD-blue needs a little
+        # more, its neighbour-list buffer: hoomd_engine checks that).
         r_cut = self.model.max_cutoff()
         side = math.sqrt(n / self.density)
         if side < 2 * r_cut:
