@@ -92,7 +92,10 @@ class FrameAnalysis(AnalysisBase):
 
     def _checked_selection(self, start: int | None, stop: int | None, step: int | None, frames: Any):
         """``frames`` as an array of frame indices (None stays None) once the selection is known good."""
-        n = len(self._trajectory)
+        try:
+            n = len(self._trajectory)
+        except (TypeError, RuntimeError):  # a streaming reader (e.g. IMD) has no length: MDAnalysis decides
+            return frames
         if step == 0:
             raise InputError("step must not be 0 (every frame: step=1 or None; every 10th: step=10; backwards: -1).")
         if frames is None:
