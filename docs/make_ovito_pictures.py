@@ -106,7 +106,7 @@ def attention(out, model, window):
     for frame, tag in ((COLD, "cold"), (HOT, "hot")):
         coding = ColorCodingModifier(operate_on="bonds", property="Attention", start_value=0.1, end_value=4.1,
                                      gradient=ColorCodingModifier.Viridis())
-        modifier = AttentionModifier(model=model)
+        modifier = AttentionModifier(model=model, window=window)  # the side the model learnt its attention on
         modifier.bonds_vis.width = 0.16
         p = pipeline(modifier, coding, AssignColorModifier(color=(0.55, 0.55, 0.55)), radius_scale=0.4)
         render(p, frame, out / f"ovito_attention_{tag}.png", "Attention (rescaled)", zoom=(0.0, 0.0, 10.0),
@@ -122,12 +122,16 @@ def main(argv=None):
     parser.add_argument("--attention-model", default="ka2d-dmpnn-paper",
                         help="D-MPNN for the attention pictures (default: the paper's k = 2 model)")
     parser.add_argument("--window", type=float, default=15.0, help="window side of the local P(glass) map")
+    parser.add_argument("--attention-window", type=float, default=12.0,
+                        help="window side of the attention pictures (default 12, the shipped models' training side)")
     parser.add_argument("--only", choices=sorted(PICTURES), action="append", help="render only these")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "_static")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.only or PICTURES:
-        PICTURES[name](args.out, args.attention_model if name == "attention" else args.model, args.window)
+        attention = name == "attention"
+        PICTURES[name](args.out, args.attention_model if attention else args.model,
+                       args.attention_window if attention else args.window)
 
 
 if __name__ == "__main__":

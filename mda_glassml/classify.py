@@ -110,6 +110,10 @@ class WindowMap:
     local_probability: np.ndarray  # (N,): mean over the windows holding each particle
 
 
+#: Classifier.attention warns on graphs whose side exceeds the training window's by more than this factor.
+ATTENTION_SIDE_RATIO = 1.5
+
+
 class Classifier:
     """A trained model applied to frames.
 
@@ -425,6 +429,14 @@ class Classifier:
             raise InputError("attention needs a D-MPNN built with attention; this model is a "
                              f"{self.kind}{'' if self.kind != 'dmpnn' else ' without attention'}.")
         self.check(frame)
+        side, trained = math.sqrt(frame.area), self.train_window
+        if trained and side > ATTENTION_SIDE_RATIO * trained:
+            # One softmax over the whole graph: on a far larger graph the weights crowd at the floor.
+            self._warn("attention_size", f"a graph of side {side:.4g} is {side / trained:.3g} times the side of the "
+                       f"windows this model learnt its attention on ({trained:.4g}): the weights are normalised over "
+                       "the whole graph, so nearly every edge sits at the floor and the attention graph degenerates "
+                       "(on the bundled 4320-particle frames, 2788-2807 of 2808 A particles isolated). Cut windows of the "
+                       f"training side: AttentionGraphMetrics(..., window={trained:.4g}).")
         ((edges, weights),) = self.model.attention_per_graph(self._collate([frame]))
         return edges, weights
 

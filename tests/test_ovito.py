@@ -180,6 +180,26 @@ def test_attention_modifier_matches_core(bundle, gsd_frames, cut):
         assert 0 < high.sum() < len(high)
 
 
+def test_attention_modifier_on_a_window_matches_the_window_and_warns_on_whole_frames(gsd_frames):
+    from mda_glassml.classify import DensityWarning
+    from mda_glassml.graphs import window_members
+
+    frame = gsd_frames[COLD]
+    data = compute(AttentionModifier(window=12.0))  # the shipped paper model, on the side it learnt
+    cut, members = window_members(frame, 12.0)
+    edge_index, weights = Classifier("ka2d-dmpnn-paper").attention(cut)
+    expected = attention_graph(edge_index, weights, cut.types, cut="paper")
+    assert attributes(data, "Attention") == expected.counts()
+    component = np.asarray(data.particles["Attention Component"])
+    outside = np.setdiff1d(np.arange(frame.n_particles), members)
+    np.testing.assert_array_equal(component[members], expected.component)
+    assert (component[outside] == -1).all() and (np.asarray(data.particles["Attention Isolated"])[outside] == -1).all()
+    topology = np.asarray(data.particles.bonds.topology)
+    assert edge_set(topology) == edge_set(members[edge_index.T])  # bonds between the window's particles
+    with pytest.warns(DensityWarning, match="5 times the side of the windows this model learnt its attention on"):
+        Classifier("ka2d-dmpnn-paper").attention(frame)
+
+
 def test_lammps_style_type_names(tmp_path, bundle):
     n, side = 400, float(np.sqrt(400 / 1.2))
     pos, names = random_mixture(n, side, 5)

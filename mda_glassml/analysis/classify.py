@@ -214,6 +214,9 @@ class AttentionGraphMetrics(FrameAnalysis):
         Which rescaled weights count as high (:func:`mda_glassml.attention.attention_graph`).
     window : float, optional
         Analyse a window of this side centred on ``window_center`` instead of the whole frame.
+        Give the side the model learnt its attention on (12 for the shipped models): its
+        weights are normalised over the whole graph, so on a far larger graph nearly all
+        sit at the floor and the attention graph degenerates (a warning says so).
     window_center : (float, float), optional
         Default: the box centre (as for :class:`~mda_glassml.analysis.BNeighborMetrics`).
     device : str

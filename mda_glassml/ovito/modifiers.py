@@ -39,7 +39,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..attention import PAPER_CUT, attention_graph, rescale_weights
 from ..frames import Frame
-from ..graphs import DEFINITIONS
+from ..graphs import DEFINITIONS, window_members
 from ..metrics import BNeighborResult, b_neighbor_metrics
 
 __all__ = ["GlassClassifierModifier", "BNeighborModifier", "AttentionModifier"]
@@ -189,11 +189,17 @@ class AttentionModifier(_GlassModifier):
         the original code's 0.11, the trough of this frame's weights, or ``cut_value``.
     cut_value : float
         The cut with ``cut="value"`` (a rescaled weight, 0.1 .. 4.1).
+    window : float
+        0: the whole frame. > 0: a square window of this side at the box centre, the
+        input the model learnt its attention on (12 for the shipped models; on a whole
+        frame the weights, normalised over the graph, nearly all sit at the floor and a
+        warning says so). Particles outside it get -1 in both properties and no bonds.
     create_bonds : bool
         Create a bond for every kNN pair (replacing any bonds of the input).
     """
 
     model = Str("ka2d-dmpnn-paper", label="Model (name or model.pt path)")
+    window = Float(0.0, label="Window side (0: whole frame; 12 for the shipped models)")
     cut = Enum("paper", "trough", "value", label="High-attention cut")
     cut_value = Float(PAPER_CUT, label="Cut value (with cut = value)")
     create_bonds = Bool(True, label="Show the kNN pairs as bonds")
@@ -201,25 +207,38 @@ class AttentionModifier(_GlassModifier):
 
     def modify(self, data: DataCollection, *, frame: int, **kwargs: Any) -> None:
         snapshot = self.as_frame(data, frame)
+        members = None
+        if self.window:
+            snapshot, members = window_members(snapshot, self.window)
         classifier = cached_classifier(self.model)
         edge_index, weights = classifier.attention(snapshot)
         result = attention_graph(edge_index, weights, snapshot.types,
                                  cut=self.cut_value if self.cut == "value" else self.cut)
-        _write_graph(data, "Attention", "Attention ", result)
+        _write_graph(data, "Attention", "Attention ", result, members)
         if self.create_bonds:
             n = snapshot.n_particles
             pairs, attention = _pair_maximum(edge_index, rescale_weights(weights), n)
             high = np.isin(pairs[:, 0] * n + pairs[:, 1], result.edges[:, 0] * n + result.edges[:, 1])
-            _write_bonds(data, pairs, self.bonds_vis, {"Attention": attention, "High attention": high.astype(np.int32)})
+            _write_bonds(data, pairs if members is None else members[pairs], self.bonds_vis,
+                         {"Attention": attention, "High attention": high.astype(np.int32)})
 
 
-def _write_graph(data: DataCollection, group: str, prefix: str, result: BNeighborResult) -> None:
-    """A graph's counts as global attributes, its components and isolated particles as properties."""
+def _write_graph(data: DataCollection, group: str, prefix: str, result: BNeighborResult,
+                 members: np.ndarray | None = None) -> None:
+    """A graph's counts as global attributes, its components and isolated particles as properties.
+
+    ``members``: the particles (indices into ``data``) a window's graph is of; the others get -1.
+    """
     for key, value in result.counts().items():
         data.attributes[f"{PREFIX}.{group}.{key}"] = value
     particles = data.particles_
-    particles.create_property(f"{prefix}Component", data=result.component.astype(np.int32))
-    particles.create_property(f"{prefix}Isolated", data=result.isolated.astype(np.int32))
+    for name, values in (("Component", result.component), ("Isolated", result.isolated)):
+        values = np.asarray(values, dtype=np.int32)
+        if members is not None:
+            full = np.full(particles.count, -1, dtype=np.int32)
+            full[members] = values
+            values = full
+        particles.create_property(f"{prefix}{name}", data=values)
 
 
 def _write_bonds(data: DataCollection, pairs: np.ndarray, vis: Any, properties: dict[str, Any] | None = None) -> None:
