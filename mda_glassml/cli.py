@@ -137,7 +137,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="ka2d-dmpnn (default), ka2d-cnn, ka2d-dmpnn-paper, ka2d-cnn-paper (the paper's task), "
                         "or a model bundle (model.pt from mda-glassml train)")
     k.add_argument("--window", type=float, default=None,
-                   help="D-MPNN: average over sliding windows of this side (length units) instead of whole frames")
+                   help="D-MPNN: P(glass) as the mean over sliding windows of this side (length units) instead of "
+                        "whole frames; the B-neighbor columns stay whole-frame (mda-glassml metrics --window for those)")
     k.add_argument("--device", default="cpu",
                    help="cpu (default), cuda (a CUDA GPU; an error if there is none) or auto (the GPU if any)")
     k.add_argument("--compile", action="store_true",
