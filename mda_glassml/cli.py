@@ -241,8 +241,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--windows-per-frame", type=int, default=1,
                    help="random windows drawn from each configuration per epoch (default 1, as the paper)")
     t.add_argument("--no-calibrate", action="store_true",
-                   help="do not fit a temperature on the validation split (by default P(glass) is calibrated "
-                        "by temperature scaling; the card and OUT/reliability.png show the test split before/after)")
+                   help="do not calibrate P(glass) (by default Platt scaling fitted on the whole validation frames, "
+                        "one fit per view where both views are there; the card and OUT/reliability.png show the "
+                        "test split before/after)")
     t.add_argument("--plot", default=None, help="image of the training curves (default OUT/training.png)")
 
     c = sub.add_parser("crossval", help="nested cross-validation with hyperopt TPE",
@@ -354,9 +355,12 @@ def _check_folder(path: str) -> None:
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise UsageError(f"--out {path} is a file; give a folder.")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not target.exists() and not (parent.is_dir() and os.access(parent, os.W_OK)):
-        raise UsageError(f"cannot create --out {path}: folder {parent} is missing or not writable.")
+    # the folder and any missing parents are created: the nearest existing one must be writable
+    existing = target.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not target.exists() and not (existing.is_dir() and os.access(existing, os.W_OK)):
+        raise UsageError(f"cannot create --out {path}: {existing} is not a writable folder.")
 
 
 def _train(args) -> None:
@@ -403,7 +407,7 @@ def _train(args) -> None:
         if "calibration" in card:
             cal = card["calibration"]
             print(f"calibration: temperature {cal['temperature']:.3g}, bias {cal.get('bias', 0.0):.3g} fitted on "
-                  f"{cal.get('fitted_on', 'validation')}"
+                  f"{cal.get('fitted_on') or 'nothing'}"
                   f"{' (at its bound: the validation split is too easy or too small)' if cal['fit'].get('at_bound') else ''}"
                   f"{' (failed: ' + cal['fit']['failed'] + ')' if 'failed' in cal['fit'] else ''}"
                   f"{_separated_note(cal['fit'])}; "

@@ -370,6 +370,10 @@ def test_inherent_classifies_the_minimised_frame(dmpnn_path, tmp_path):
     # overlapping particles: the engine's failure becomes the reason, not a traceback from LAMMPS
     with pytest.raises(InputError, match="could not be minimised.*closer than 0.5"):
         inherent_frames([small_frame(3, n=200)])
+    # a Universe is not a list of frames: say how to make one, not "object of type 'Universe' has no len()"
+    with pytest.raises(InputError, match=r"takes a list of mda_glassml Frames, got Universe.*from_atomgroup"):
+        inherent_frames(mda.Universe(run.out_path))
+    assert len(inherent_frames(frame)[0]) == 1  # one Frame alone is a list of one
 
 
 def test_temperature_far_outside_training_warns_once(dmpnn_path, tmp_path):

@@ -117,10 +117,12 @@ def test_train_out_must_be_a_folder(ka_dataset1, tmp_path, capsys):
     f.write_text("x")
     assert main(["train", "--manifest", str(ka_dataset1), "--out", str(f)]) == 2
     assert "is a file" in capsys.readouterr().err
+    assert main(["train", "--manifest", str(ka_dataset1), "--out", str(f / "below")]) == 2
+    assert "is not a writable folder" in capsys.readouterr().err
 
 
 def test_train_cnn_command(ka_dataset1, tmp_path):
-    out = tmp_path / "cnn"
+    out = tmp_path / "runs" / "cnn"  # missing parents are created, as --help says (training.rst's runs/d5)
     assert main(["train", "--model", "cnn", "--manifest", str(ka_dataset1), "--out", str(out), "--epochs", "1",
                  "--image-size", "64", "--batch-size", "4", "--quiet"]) == 0
     card = json.loads((out / "card.json").read_text())

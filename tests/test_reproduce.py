@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import gsd.hoomd
 import numpy as np
@@ -225,6 +226,11 @@ def test_killed_reproduction_resumes_to_the_same_results(smoke, tmp_path):
 def test_an_output_folder_of_another_preset_is_refused(smoke, tmp_path):
     with pytest.raises(InputError, match="holds the results of the 'smoke' preset, not 'cpu'"):
         Reproduction(get_preset("cpu"), smoke, progress=False).run()
+    # the dry run refuses it too (it listed every cpu step as done), and writes nothing
+    before = sorted(p.name for p in Path(smoke).iterdir())
+    with pytest.raises(InputError, match="holds the results of the 'smoke' preset, not 'cpu'"):
+        Reproduction(get_preset("cpu"), smoke, progress=False).plan()
+    assert sorted(p.name for p in Path(smoke).iterdir()) == before
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(InputError, match="not a reproduction folder"):

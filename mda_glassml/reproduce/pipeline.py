@@ -132,8 +132,8 @@ class Reproduction:
         except json.JSONDecodeError:
             return None  # damaged: the step runs again
 
-    def check_folder(self) -> None:
-        """Refuse a folder of another preset; record this one's in a new folder."""
+    def check_folder(self, record: bool = True) -> None:
+        """Refuse a folder of another preset; record this one's in a new folder (unless ``record`` is False)."""
         path = self.out / "preset.json"
         mine = self.preset.to_dict()
         if path.is_file():
@@ -147,10 +147,15 @@ class Reproduction:
             return
         if self.out.exists() and any(p.name != "reproduce.log" for p in self.out.iterdir()):
             raise InputError(f"{self.out} exists and is not a reproduction folder: give an empty or new --out")
-        _write_json(path, mine)
+        if record:
+            _write_json(path, mine)
 
     def plan(self) -> list[dict[str, Any]]:
-        """The steps, whether each is done, and the campaigns' estimated single-core cost."""
+        """The steps, whether each is done, and the campaigns' estimated single-core cost.
+
+        A folder that :meth:`run` would refuse (another preset's) is refused here too, and nothing is written.
+        """
+        self.check_folder(record=False)
         cost = estimate_campaign_seconds(self.preset)
         rows = [{"step": "campaigns", "done": self.done("campaigns") is not None,
                  "campaigns": [{**spec.to_dict(), "estimated_core_hours": cost[spec.name] / 3600}

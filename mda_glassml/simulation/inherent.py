@@ -62,6 +62,13 @@ def inherent_frames(frames: Sequence[Frame], engine: str = "lammps", device: str
     from .campaign import check_engine  # noqa: PLC0415
     from .output import wrap_positions  # noqa: PLC0415
 
+    if isinstance(frames, Frame):
+        frames = [frames]
+    if not isinstance(frames, Sequence) or not all(isinstance(f, Frame) for f in frames):
+        raise InputError(
+            f"inherent_frames takes a list of mda_glassml Frames, got {type(frames).__name__}; from a Universe: "
+            "[Frame.from_atomgroup(u.atoms) for ts in u.trajectory], from a GSD file: Frame.from_gsd(traj[i])."
+        )
     check_engine(engine)
     if engine == "lammps":
         from .lammps import open_minimiser  # noqa: PLC0415
