@@ -84,3 +84,13 @@ def test_the_documented_campaign_records_give_tg():
         warnings.simplefilter("error")
         fit = fit_tg(t, e, n_bootstrap=100)
     assert abs(fit.tg - 0.39) < 0.02 and 0 < fit.tg_err < 0.02
+
+
+def test_a_tg_the_runs_do_not_pin_is_flagged_with_what_to_do():
+    from mda_glassml.simulation.tg import TgWarning
+
+    t = np.linspace(0.05, 1.0, 12)
+    rng = np.random.default_rng(0)
+    noisy = -3.8 + 0.1 * t + rng.normal(0, 0.02, (3, t.size))  # nearly straight, noisy: no clear hinge
+    with pytest.warns(TgWarning, match=r"these 3 trajectories do not pin Tg.*understates.*Add trajectories"):
+        fit_tg(t, noisy, n_bootstrap=200)

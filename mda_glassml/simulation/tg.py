@@ -226,8 +226,10 @@ def fit_tg(temperatures: Any, energies: Any, t_max: float | None = None, n_boots
         import warnings  # noqa: PLC0415
 
         warnings.warn(f"{stuck:.0%} of the bootstrap fits put Tg at the edge of its range ({lo:.3g} or {hi:.3g}): "
-                      f"the error bar {np.std(boot, ddof=1):.3g} is too small. To fit Tg, {_KEEP}.", TgWarning,
-                      stacklevel=2)
+                      f"these {n} trajectories do not pin Tg, and the error bar {np.std(boot, ddof=1):.3g} "
+                      "understates how uncertain it is. Add trajectories (their mean IS energy is what the fit "
+                      f"sees), bigger systems (less noise per run), or, if records are missing near Tg, {_KEEP}.",
+                      TgWarning, stacklevel=2)
     sem = e.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(t.size)
     return TgFit(
         tg=float(params[3]),
