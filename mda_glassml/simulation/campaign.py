@@ -407,10 +407,9 @@ def run_campaign(
     seeds = run_seeds(campaign_seed, n_trajectories)
     check_engine(engine)
     if engine == "hoomd":
-        from .hoomd_engine import DEVICES, _check_box, _check_fire, check_device  # noqa: PLC0415
+        from .hoomd_engine import DEVICES, check_device, check_protocol  # noqa: PLC0415
 
-        _check_fire(protocol)  # what HOOMD-blue cannot run fails here, not in every worker
-        _check_box(protocol)
+        check_protocol(protocol)  # what HOOMD-blue cannot run fails here, not in every worker
         if scheduler is None:
             check_device(device)  # local workers: a missing GPU is an error before any work
         elif device not in DEVICES:

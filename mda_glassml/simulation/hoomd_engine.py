@@ -84,7 +84,7 @@ _FIRE_CHUNK = 1000
 _MD_CHUNK = 1000
 #: HOOMD's energy tolerance, always met. HOOMD needs every criterion at once (LAMMPS stops on
 #: either) and its energy test is absolute; etol = 0 (every protocol's setting) disables LAMMPS'
-#: energy test, so HOOMD's must always pass. etol > 0 cannot be matched: refused (_check_fire).
+#: energy test, so HOOMD's must always pass. etol > 0 cannot be matched: refused (check_protocol).
 _NO_ENERGY_TEST = 1e30
 #: The ``device`` values every HOOMD function here takes.
 DEVICES = ("auto", "gpu", "cpu")
@@ -161,17 +161,6 @@ def _snapshot(protocol: CoolingProtocol, positions: np.ndarray, typeid: np.ndarr
 
 #: The cell list's buffer beyond the largest cutoff (length units).
 NLIST_BUFFER = 0.3
-
-
-def _check_box(protocol: CoolingProtocol) -> None:
-    """HOOMD-blue needs a box side of at least 2 (r_cut + buffer): refuse a smaller one before it starts."""
-    need = 2 * (protocol.model.max_cutoff() + NLIST_BUFFER)
-    if protocol.box_length < need:
-        raise InputError(
-            f"n_particles = {protocol.n_particles} at density {protocol.density} makes a box of side "
-            f"{protocol.box_length:.3g}; HOOMD-blue needs at least {need:.3g} (twice the largest cutoff plus its "
-            f"neighbour-list buffer {NLIST_BUFFER}): use at least "
-            f"{math.ceil(need ** 2 * protocol.density)} particles, or the LAMMPS engine")
 
 
 def _lj(protocol: CoolingProtocol):
@@ -254,7 +243,13 @@ def _force_tol(fire: FireSettings, n: int) -> float:
     return fire.ftol / math.sqrt(2 * n)
 
 
-def _check_fire(protocol: CoolingProtocol) -> None:
+def check_protocol(protocol: CoolingProtocol) -> None:
+    """Refuse, before HOOMD-blue starts, a protocol it cannot run as specified.
+
+    Its FIRE supports only the force criterion (etol = 0), and its cell list
+    needs a box side of at least 2 (r_cut + NLIST_BUFFER).
+    """
+    protocol.check_box_side(NLIST_BUFFER, "HOOMD-blue")
     for name in ("start_fire", "is_fire"):
         if getattr(protocol, name).etol != 0:
             raise InputError(
@@ -277,8 +272,7 @@ def run_cooling(
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     hoomd = _import_hoomd()
-    _check_fire(protocol)
-    _check_box(protocol)
+    check_protocol(protocol)
     ks = normalise_records(protocol, records)
     out_path, is_path = output_paths(out_path, is_out_path)
 
@@ -365,6 +359,5 @@ def inherent_structures(
 def open_minimiser(protocol: CoolingProtocol, positions: np.ndarray, typeid: np.ndarray, device: str = "auto"):
     """A HOOMD-blue FIRE minimiser for configurations of these types: yields ``minimise(xyz)``
     (``(positions, total unshifted energy, iterations)``, ``protocol.is_fire``'s stopping rule)."""
-    _check_fire(protocol)
-    _check_box(protocol)
+    check_protocol(protocol)
     yield _Minimiser(protocol, _device(device), positions, typeid).minimise

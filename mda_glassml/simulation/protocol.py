@@ -243,16 +243,8 @@ class CoolingProtocol:
         if not self.density > 0:
             raise InputError(f"CoolingProtocol.density must be positive, got {self.density}")
         # Pair forces use the minimum image: a box narrower than two cutoffs would let a particle
-        # meet a neighbour and its image (our own checks would be wrong; HOOMD-blue needs a little
-        # more, its neighbour-list buffer: hoomd_engine checks that).
-        r_cut = self.model.max_cutoff()
-        side = math.sqrt(n / self.density)
-        if side < 2 * r_cut:
-            raise InputError(
-                f"n_particles = {n} at density {self.density} makes a box of side {side:.3g}, narrower than "
-                f"twice the largest pair cutoff ({2 * r_cut:.3g}); use at least "
-                f"{math.ceil((2 * r_cut) ** 2 * self.density)} particles"
-            )
+        # meet a neighbour and its image (our own checks would be wrong).
+        self.check_box_side()
         if not self.dt > 0:
             raise InputError(f"CoolingProtocol.dt must be positive, got {self.dt}")
         if not self.tdamp > 0:
@@ -291,6 +283,23 @@ class CoolingProtocol:
         for name, value in (("n_particles", n), ("n_steps", steps), ("n_records", records), ("seed", seed),
                             ("melt_steps", melt)):
             object.__setattr__(self, name, value)
+
+    def check_box_side(self, margin: float = 0.0, engine: str | None = None) -> None:
+        """Refuse a box narrower than twice (the largest pair cutoff + ``margin``).
+
+        ``margin`` is an engine's extra need (HOOMD-blue: its neighbour-list
+        buffer), named by ``engine`` in the message.
+        """
+        need = 2 * (self.model.max_cutoff() + margin)
+        side = math.sqrt(self.n_particles / self.density)
+        if side < need:
+            why = (f"{engine} needs at least {need:.3g} (twice the largest pair cutoff plus its margin {margin:g})"
+                   if engine else f"narrower than twice the largest pair cutoff ({need:.3g})")
+            raise InputError(
+                f"n_particles = {self.n_particles} at density {self.density} makes a box of side {side:.3g}, "
+                f"{why}; use at least {math.ceil(need ** 2 * self.density)} particles"
+                + (", or the LAMMPS engine" if engine else "")
+            )
 
     @classmethod
     def fast(cls, **kwargs: Any) -> "CoolingProtocol":
