@@ -162,6 +162,31 @@ def test_tg_labels_from_the_campaigns_own_fit(cooling, hot_liquids, tmp_path):
     assert saved["delta"] == 0.05 and saved["liquids"][0]["hold_temperature"] == 1.2
 
 
+def test_tg_labels_take_the_runs_once(cooling, tmp_path, monkeypatch):
+    """A campaign still adding runs (a later check finds one more) gives manifests of one set of runs.
+
+    Checking the runs once per build also keeps the build linear in runs: each check reads every frame
+    of both files of every run (it was once per record and view: 80 s for 4 runs of 201 records).
+    """
+    folder, _ = cooling
+    real = Campaign.complete_runs
+    calls = []
+
+    def growing(self):
+        calls.append(self.folder)
+        runs = real(self)
+        return runs[:-1] if len(calls) == 1 else runs  # the first check misses the run being finished
+
+    monkeypatch.setattr(Campaign, "complete_runs", growing)
+    build_tg_datasets(tmp_path, cooling=folder, tg=0.4)
+    thermal, inherent = read_manifest(tmp_path / "tg_thermal.csv"), read_manifest(tmp_path / "tg_thermal_is.csv")
+    assert [(r.trajectory, r.frame) for r in thermal] == [(r.trajectory, r.frame) for r in inherent]
+    records = len(Campaign.open(folder).records)
+    band = read_manifest(tmp_path / "tg_band.csv")
+    assert len(thermal) + len(band) == (len(real(Campaign.open(folder))) - 1) * records
+    assert len(calls) == 1
+
+
 def test_tg_labels_bad_input(cooling, liquids, tmp_path):
     folder, _ = cooling
     with pytest.raises(InputError, match="not above Tg"):

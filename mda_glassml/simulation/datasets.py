@@ -55,7 +55,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -155,14 +155,20 @@ def _check_paper_records(campaign: Campaign, needed: dict[int, str]) -> None:
                          "--records datasets (records 1, 25, 107, 149, 160, 200).")
 
 
-def _rows(campaign: Campaign, record: int, label: int, inherent: bool, base: Path) -> list[ManifestRow]:
-    """One row per complete run of ``campaign``: its record ``record``."""
+def _rows(campaign: Campaign, runs: Sequence[int], record: int, label: int, inherent: bool,
+          base: Path) -> list[ManifestRow]:
+    """One row per run of ``runs`` (``campaign.complete_runs()``, taken once per build): its record ``record``.
+
+    Checking the runs once, not per record, keeps a build linear in the runs (each check reads every
+    frame of both files) and gives every manifest the same runs, in the same order, even while a
+    campaign is still adding runs.
+    """
     import gsd.hoomd  # noqa: PLC0415
 
     frame = campaign.records.index(record)
     temperature = float(campaign.protocol.record_temperatures()[record])
     rows = []
-    for i in campaign.complete_runs():
+    for i in runs:
         thermal, is_path, _ = campaign.paths(i)
         with gsd.hoomd.open(is_path, "r") as traj:
             energy = float(traj[frame].log["mda_glassml/is_energy"][0])
@@ -277,14 +283,19 @@ def build_datasets(
     if 6 in wanted:
         summary["dataset6_glass_cooling"] = _cooling_record(glass_campaign)
     out.mkdir(parents=True, exist_ok=True)
+    cool_runs = cool.complete_runs() if needs_15 else []
+    if 6 in wanted:
+        hold_runs = hold.complete_runs()
+        glass_runs = cool_runs if glass_campaign is cool and needs_15 else glass_campaign.complete_runs()
     for inherent in (False, True):
         suffix = "_is" if inherent else ""
         for d in needs_15:
-            rows = (_rows(cool, DATASET_LIQUID_RECORDS[d], 0, inherent, out)
-                    + _rows(cool, GLASS_RECORD, 1, inherent, out))
+            rows = (_rows(cool, cool_runs, DATASET_LIQUID_RECORDS[d], 0, inherent, out)
+                    + _rows(cool, cool_runs, GLASS_RECORD, 1, inherent, out))
             manifests[f"dataset{d}{suffix}"] = rows
         if 6 in wanted:
-            rows = _rows(hold, last, 0, inherent, out) + _rows(glass_campaign, GLASS_RECORD, 1, inherent, out)
+            rows = (_rows(hold, hold_runs, last, 0, inherent, out)
+                    + _rows(glass_campaign, glass_runs, GLASS_RECORD, 1, inherent, out))
             manifests[f"dataset6{suffix}"] = rows
 
     if 6 in wanted:
@@ -387,13 +398,14 @@ def build_tg_datasets(
     lo, hi = tg - delta, tg + delta
     temps = cool.protocol.record_temperatures()
     rows: dict[str, list[ManifestRow]] = {"tg_thermal": [], "tg_thermal_is": [], "tg_band": [], "tg_band_is": []}
+    cool_runs = cool.complete_runs()
     for k in cool.records:
         t = float(temps[k])
         label = 1 if t < lo else 0 if t > hi else None
         key = "tg_thermal" if label is not None else "tg_band"
         for inherent, suffix in ((False, ""), (True, "_is")):
             # band rows keep which side of Tg they lie on: for evaluation, never for training
-            rows[key + suffix] += _rows(cool, k, int(t < tg) if label is None else label, inherent, out)
+            rows[key + suffix] += _rows(cool, cool_runs, k, int(t < tg) if label is None else label, inherent, out)
     holds = []
     for folder in liquids:
         hold = Campaign.open(folder)
@@ -402,11 +414,12 @@ def build_tg_datasets(
         if not hold.protocol.t_start > hi:
             raise InputError(f"{folder} holds its liquids at T = {hold.protocol.t_start}, not above Tg + delta = "
                              f"{hi:.3f}: hold them hotter or narrow delta")
+        hold_runs = hold.complete_runs()
         for k in hold.records:
             for inherent, suffix in ((False, ""), (True, "_is")):
-                rows["tg_thermal" + suffix] += _rows(hold, k, 0, inherent, out)
+                rows["tg_thermal" + suffix] += _rows(hold, hold_runs, k, 0, inherent, out)
         holds.append(_cooling_record(hold) | {"hold_temperature": hold.protocol.t_start,
-                                              "n_runs": len(hold.complete_runs()), "n_records": hold.protocol.n_records,
+                                              "n_runs": len(hold_runs), "n_records": hold.protocol.n_records,
                                               "melt_steps": hold.protocol.melt_steps})
     labelled = rows["tg_thermal"]
     if not {0, 1} <= {r.label for r in labelled}:
@@ -426,7 +439,7 @@ def build_tg_datasets(
         "n_glass": int(sum(r.label for r in labelled)), "n_liquid": int(sum(1 - r.label for r in labelled)),
         "n_band": len(rows["tg_band"]), "n_trajectories": len({r.trajectory for r in labelled}),
         "per_temperature": dict(sorted(per_t.items(), key=lambda kv: -float(kv[0]))),
-        "n_cooling_runs": len(cool.complete_runs()), "cooling_records": list(cool.records),
+        "n_cooling_runs": len(cool_runs), "cooling_records": list(cool.records),
         "cooling": _cooling_record(cool), "liquids": holds,
     }
     _write_summary(out, "tg_datasets.json", summary)
