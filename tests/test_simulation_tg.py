@@ -63,7 +63,8 @@ def _campaign_curve(records, tg=0.39, runs=6, seed=0):
     from mda_glassml.simulation.campaign import RECORD_PRESETS
     from mda_glassml.simulation.protocol import CoolingProtocol
 
-    t = CoolingProtocol().record_temperatures()[list(RECORD_PRESETS[records])]
+    temps = CoolingProtocol().record_temperatures()
+    t = temps if records == "all" else temps[list(RECORD_PRESETS[records])]
     e = np.where(t < tg, -3.87 + 0.02 * (t - tg), -3.87 + 0.09 * (t - tg))
     return t, e + np.random.default_rng(seed).normal(0, 0.0005, (runs, t.size))
 
@@ -73,6 +74,17 @@ def test_default_dataset_records_are_refused_with_what_to_keep():
     t, e = _campaign_curve("datasets")
     with pytest.raises(InputError, match="--records tg"):
         fit_tg(t, e, n_bootstrap=20)
+
+
+def test_a_tg_at_the_hot_end_says_the_cooling_is_too_fast_not_to_keep_records():
+    # Every record kept (201 from T = 2), yet a 120-particle run cooled in 4000 steps bends at T = 0.98:
+    # "keep records on both sides" would be wrong advice, and 96 temperatures made a paragraph.
+    t, e = _campaign_curve("all", tg=0.98)
+    with pytest.raises(InputError) as err:
+        fit_tg(t, e, t_max=1.0, n_bootstrap=20)  # build-datasets' t_max
+    text = str(err.value)
+    assert "t_max = 1 are left out" in text and "cool more slowly" in text and "--tg" in text
+    assert "--records tg" not in text and "..." in text and len(text) < 700
 
 
 def test_the_documented_campaign_records_give_tg():

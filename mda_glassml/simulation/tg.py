@@ -66,6 +66,12 @@ _KEEP = ("keep records on both sides of Tg: a campaign simulated with --records 
          "to 0.05) has 9 below T = 0.5; the datasets preset (the default) has only T = 0.05 below 0.44")
 
 
+def _listed(temperatures: np.ndarray) -> str:
+    """Temperatures for a message: all of a few, the ends of many."""
+    shown = [f"{x:.3g}" for x in temperatures]
+    return ", ".join(shown) if len(shown) <= 6 else ", ".join(shown[:3] + ["...", shown[-1]])
+
+
 class TgWarning(UserWarning):
     """The Tg fit is weaker than its numbers suggest (bootstrap resamples at a bound)."""
 
@@ -210,12 +216,22 @@ def fit_tg(temperatures: Any, energies: Any, t_max: float | None = None, n_boots
     below, above = ts[ts < params[3]], ts[ts >= params[3]]
     at_bound = min(params[3] - lo, hi - params[3]) <= 1e-6 * (hi - lo)
     if at_bound or below.size < MIN_PER_REGIME or above.size < MIN_PER_REGIME:
+        if above.size < MIN_PER_REGIME <= below.size:
+            # records below Tg are plenty: the fit's Tg sits at the hot end of what it was given
+            advice = (f"Tg this close to the hottest temperature fitted ({ts[-1]:.3g}"
+                      + (f"; records above t_max = {t_max:.3g} are left out" if t_max is not None else "")
+                      + ") means these runs fall out of equilibrium that hot or hotter (a very fast cooling "
+                        "or a very small system): cool more slowly or use more particles, or give Tg yourself "
+                        "(build-datasets --tg)")
+        else:
+            advice = f"To fit Tg, {_KEEP}"
         raise InputError(
             f"the two-regime fit put Tg at {params[3]:.4g}"
             + (" — the edge of its search range, so the value is set by the records kept, not by the data"
                if at_bound else "")
-            + f", with {below.size} temperature(s) below it ({', '.join(f'{x:.3g}' for x in below)}) and "
-            f"{above.size} above; each straight line needs at least {MIN_PER_REGIME}. To fit Tg, {_KEEP}."
+            + f", with {below.size} temperature(s) below it ({_listed(below)}) and "
+            f"{above.size} above ({_listed(above)}); each straight line needs at least {MIN_PER_REGIME}. "
+            f"{advice}."
         )
     boot = np.full(n_bootstrap if n > 1 else 0, np.nan)
     rng = np.random.default_rng(seed)
