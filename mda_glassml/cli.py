@@ -634,11 +634,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("always", DensityWarning)
             show = warnings.showwarning
 
-            def _show(message, category, *rest, **kw):
-                if issubclass(category, DensityWarning):  # a user-facing warning: one line, no source
+            package = str(Path(__file__).resolve().parent)
+
+            def _show(message, category, filename, *rest, **kw):
+                # this package's warnings speak to the user: one line, no source line; a library's keep theirs
+                if issubclass(category, DensityWarning) or str(Path(filename).resolve()).startswith(package):
                     print(f"mda-glassml {args.command}: warning: {message}", file=sys.stderr)
                 else:
-                    show(message, category, *rest, **kw)
+                    show(message, category, filename, *rest, **kw)
 
             warnings.showwarning = _show
             {"classify": _classify, "metrics": _metrics, "rdf": _rdf, "simulate": _simulate,

@@ -103,3 +103,18 @@ def test_build_datasets_bad_input(tmp_path, capsys):
     assert "nothing to build" in capsys.readouterr().err
     assert main(["build-datasets", "--out", str(tmp_path), "--cooling", str(tmp_path / "nope")]) == 2
     assert "not a campaign folder" in capsys.readouterr().err
+
+
+def test_hoomd_cpu_fallback_is_said_once_in_one_line(tmp_path, capfd):
+    hoomd_engine = pytest.importorskip("mda_glassml.simulation.hoomd_engine")
+    if not hoomd_engine.hoomd_available():
+        pytest.skip("HOOMD-blue is not installed")
+    if hoomd_engine.check_device("auto") == "gpu":
+        pytest.skip("this machine has a GPU: there is no fallback to say")
+    out = tmp_path / "h"
+    assert main(["simulate", "--engine", "hoomd", "--out", str(out), "--n-trajectories", "2", "--particles", "64",
+                 "--steps", "200", "--records", "1,200", "--quiet"]) == 0
+    err = capfd.readouterr().err
+    # said by the campaign, not by each run's worker; as a message, not a source line
+    assert err.count("no usable GPU") == 1 and "mda-glassml simulate: warning: HOOMD-blue" in err
+    assert "UserWarning" not in err and ".py:" not in err

@@ -85,6 +85,8 @@ def test_damaged_runs_detected_and_redone(folder):
 @pytest.mark.parametrize("change, field", [
     ({"protocol": CoolingProtocol(n_particles=120, n_steps=2000, n_records=200)}, "n_particles"),
     ({"records": (1, 200)}, "records"),
+    # --records all would list 201 numbers: its size and ends instead
+    ({"records": tuple(range(201))}, r"records: folder has \[1, 25, 107, 149, 160, 200\], asked 201 records \[0, 1, \.\.\., 200\]"),
     ({"campaign_seed": 6}, "campaign_seed"),
 ])
 def test_refuses_to_mix_protocols(folder, change, field):

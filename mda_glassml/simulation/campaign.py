@@ -45,6 +45,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -243,12 +244,19 @@ class Campaign:
         return None
 
 
+def _short(value: Any) -> Any:
+    """A long list of records as its size and ends (``--records all`` is 201 of them)."""
+    if isinstance(value, (list, tuple)) and len(value) > 8:
+        return f"{len(value)} records [{value[0]}, {value[1]}, ..., {value[-1]}]"
+    return value
+
+
 def _mismatch_message(path: Path, existing: Campaign, new: Campaign) -> str:
     diffs = []
     a, b = existing.description(), new.description()
     for key in ("engine", "campaign_seed", "records"):
         if a[key] != b[key]:
-            diffs.append(f"{key}: folder has {a[key]}, asked {b[key]}")
+            diffs.append(f"{key}: folder has {_short(a[key])}, asked {_short(b[key])}")
     pa, pb = a["protocol"], b["protocol"]
     for key in sorted(set(pa) | set(pb)):
         if pa.get(key) != pb.get(key):
@@ -407,11 +415,16 @@ def run_campaign(
     seeds = run_seeds(campaign_seed, n_trajectories)
     check_engine(engine)
     if engine == "hoomd":
-        from .hoomd_engine import DEVICES, check_device, check_protocol  # noqa: PLC0415
+        from .hoomd_engine import DEVICES, NO_GPU, check_device, check_protocol  # noqa: PLC0415
 
         check_protocol(protocol)  # what HOOMD-blue cannot run fails here, not in every worker
         if scheduler is None:
-            check_device(device)  # local workers: a missing GPU is an error before any work
+            # local workers see this machine's devices: a missing GPU is an error before any work, and
+            # "auto" is settled here, so that the CPU fallback is said once, not by every run's worker
+            resolved = check_device(device)
+            if device == "auto" and resolved == "cpu":
+                warnings.warn(NO_GPU, stacklevel=2)
+            device = resolved
         elif device not in DEVICES:
             raise InputError(f"device must be one of {', '.join(DEVICES)}; got {device!r}")
     elif device not in ("auto", "cpu"):

@@ -113,6 +113,10 @@ def hoomd_available() -> bool:
     return True
 
 
+#: The warning when device="auto" finds no GPU: a run planned for a GPU would otherwise be 10-100x slower unnoticed.
+NO_GPU = "HOOMD-blue found no usable GPU; running on the CPU (device='cpu', or --device cpu, silences this)"
+
+
 def check_device(device: str) -> str:
     """The device ``"auto"``, ``"gpu"`` or ``"cpu"`` resolves to here (``"gpu"`` or ``"cpu"``).
 
@@ -137,9 +141,7 @@ def _device(device: str):
     if kind == "gpu":
         return hoomd.device.GPU(notice_level=1)
     if device == "auto":
-        # Say so: a run planned for a GPU would otherwise be 10-100x slower unnoticed.
-        warnings.warn("HOOMD-blue found no usable GPU; running on the CPU (device='cpu' silences this)",
-                      stacklevel=3)
+        warnings.warn(NO_GPU, stacklevel=3)
     return hoomd.device.CPU(notice_level=1)
 
 
