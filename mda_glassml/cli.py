@@ -256,7 +256,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--folds", type=int, default=3, help="outer folds (default 3)")
     c.add_argument("--space", default=None,
                    help='JSON overriding parts of the search space (Table 2), e.g. '
-                        '\'{"hidden": [300, 1200, 100], "window": 0.2}\': [low, high, step] or a fixed value')
+                        '\'{"hidden": [300, 1200, 100], "window": 0.2}\': [low, high, step] or a fixed value; '
+                        'window is a fraction of the paper\'s box side 60, as in Table 2 (0.2: side 12, '
+                        'train\'s --window 12)')
     c.add_argument("--readout", choices=("mean", "sum"), default=None,
                    help="D-MPNN graph readout (default mean on windows; sum is the paper's)")
     c.add_argument("--workers", type=int, default=1, help="run the folds on this many local dask workers")

@@ -99,7 +99,17 @@ def test_crossval_space_errors(ka_dataset1, tmp_path, capsys):
     assert main([*base, "--space", '{"width": 3}']) == 2
     assert "unknown hyperparameters" in capsys.readouterr().err
     assert main([*base, "--evals", "1", "--epochs", "1"]) == 2  # Table 2's windows exceed this small box
-    assert "no larger than the box" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "window = 0.3 (the high end of its search range" in err and "use a window in (0, 0.24" in err
+    # every value is checked before any fold starts (they used to fail inside a trial, or as a raw ValueError)
+    for space, message in [('{"hidden": [300], "window": 0.2}', "hidden must be [low, high, step]"),
+                           ('{"k": 0, "window": 0.2}', "k = 0: k must be a positive integer"),
+                           ('{"dropout": [0, 1.5, 0.1], "window": 0.2}', "dropout = 1.5 (the high end"),
+                           ('{"hidden": "big", "window": 0.2}', "hidden = 'big': hidden must be a number")]:
+        assert main([*base, "--space", space]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and "job exception" not in err, space
+        assert not (tmp_path / "cv" / "fold0").exists()
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -49,7 +49,7 @@ from .fingerprint import check_fingerprint, data_hash, fingerprint
 from .loop import TrainConfig, fit, predict_logits, scores, run_fingerprint
 
 __all__ = ["PAPER_SPACE", "CNN_SPACE", "CrossValResult", "FoldResult", "nested_cv", "dmpnn_builder", "cnn_builder",
-           "hyperopt_space"]
+           "check_space", "hyperopt_space"]
 
 #: Table 2 of the paper: (low, high, step). ``window`` is a fraction of the paper's box side (60).
 PAPER_SPACE: dict[str, tuple[float, float, float]] = {
@@ -69,16 +69,70 @@ CNN_SPACE: dict[str, tuple[float, float, float]] = {"dropout": (0.0, 0.5, 0.05),
 Builder = Callable[[dict[str, Any], LabelledFrames, LabelledFrames, int], tuple[Any, Any, int]]
 
 
+def check_space(space: dict[str, Any], data: LabelledFrames | None = None) -> dict[str, Any]:
+    """``space`` checked before any training: ranges are ``(low, high, step)`` of numbers, and Table 2's
+    names hold values the models take; returns it with ranges as tuples.
+
+    ``window`` (a fraction of the paper's box side, 60) must cut windows from
+    every frame of ``data``. Names outside Table 2 are left to the builder.
+
+    >>> check_space({"hidden": [300]})
+    Traceback (most recent call last):
+    ...
+    mda_glassml.frames.InputError: search range of hidden must be [low, high, step] (three numbers) or one value, got [300].
+    """
+    out = {}
+    for name, value in space.items():
+        if isinstance(value, (tuple, list)):
+            if len(value) != 3 or not all(_is_number(v) for v in value):
+                raise InputError(f"search range of {name} must be [low, high, step] (three numbers) or one value, "
+                                 f"got {list(value)}.")
+            low, high, step = value
+            if not low <= high or step <= 0:
+                raise InputError(f"search range of {name} must be (low <= high, step > 0), got {value}.")
+            value = tuple(value)
+            ends = {f"{name} = {low!r} (the low end of its search range {list(value)})": low,
+                    f"{name} = {high!r} (the high end of its search range {list(value)})": high}
+        else:
+            ends = {f"{name} = {value!r}": value}
+        if name in PAPER_SPACE:
+            for what, v in ends.items():
+                _check_value(name, v, what, data)
+        out[name] = value
+    return out
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _check_value(name: str, v: Any, what: str, data: LabelledFrames | None) -> None:
+    """One value of Table 2's ``name``; ``what`` names it in messages."""
+    if name == "window" and v is None:  # whole frames
+        return
+    if not _is_number(v):
+        raise InputError(f"{what}: {name} must be a number.")
+    if name in _INTEGER and (v < 1 or int(round(v)) != v):
+        raise InputError(f"{what}: {name} must be a positive integer.")
+    if name == "dropout" and not 0 <= v < 1:
+        raise InputError(f"{what}: dropout must lie in [0, 1).")
+    if name == "window":
+        shortest = min((min(f.box.Lx, f.box.Ly) for f in data.frames), default=np.inf) if data else np.inf
+        if not 0 < v * PAPER_BOX_SIDE <= shortest:
+            raise InputError(
+                f"{what}: window is a fraction of the paper's box side ({PAPER_BOX_SIDE:g}), and windows of side "
+                f"{v * PAPER_BOX_SIDE:.4g} do not fit in the shortest box of these data ({shortest:.4g}); "
+                f"use a window in (0, {shortest / PAPER_BOX_SIDE:.4g}].")
+
+
 def hyperopt_space(space: dict[str, Any]) -> dict[str, Any]:
     """``{name: (low, high, step)}`` (or a fixed value) as a hyperopt space of ``quniform`` choices."""
     from hyperopt import hp  # noqa: PLC0415
 
     out = {}
-    for name, value in space.items():
-        if isinstance(value, (tuple, list)):
+    for name, value in check_space(space).items():
+        if isinstance(value, tuple):
             low, high, step = value
-            if not low <= high or step <= 0:
-                raise InputError(f"search range of {name} must be (low <= high, step > 0), got {value}.")
             out[name] = low if low == high else hp.quniform(name, low, high, step)
         else:
             out[name] = value
@@ -331,7 +385,7 @@ def nested_cv(data: LabelledFrames, builder: Builder = dmpnn_builder, space: dic
     data.require_both_classes("the data set")
     config = replace(config or TrainConfig(), epochs=epochs)
     final_epochs = final_epochs or epochs
-    space = dict(PAPER_SPACE if space is None else space)
+    space = check_space(dict(PAPER_SPACE if space is None else space), data)  # before any fold starts
     folds = outer_folds(data.groups, n_folds=n_folds, seed=config.seed)
     out = Path(out_dir) if out_dir is not None else None
     args = [(i, data, tr, te, builder, space, n_evals, config, final_epochs,
