@@ -73,6 +73,20 @@ def _check_output(path: str | None, kind: str) -> None:
             raise UsageError(f"--plot {path}: unknown image type {suffix!r}; use one of {', '.join(sorted(supported))}.")
 
 
+def _check_collisions(args) -> None:
+    """Fail before any work if an output would replace an input or another output (--out on the trajectory
+    replaced it with a table; --out and --plot on one name kept only the picture)."""
+    inputs = {Path(p).resolve(): f"the {kind}" for kind in ("trajectory", "topology")
+              if (p := getattr(args, kind, None))}
+    outputs = [(kind, Path(p).resolve()) for kind in ("out", "plot") if (p := getattr(args, kind, None))]
+    for kind, target in outputs:
+        if target in inputs:
+            raise UsageError(f"--{kind} {getattr(args, kind)} is {inputs[target]}: writing it would destroy the "
+                             "input; give another file name.")
+    if len(outputs) == 2 and outputs[0][1] == outputs[1][1]:
+        raise UsageError(f"--out and --plot are the same file ({args.out}); give them different names.")
+
+
 def _replace_atomically(path: str, write) -> None:
     """Write through a temporary file in the same folder, then rename: never a half-written file."""
     target = Path(path)
@@ -628,6 +642,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("metrics", "rdf", "classify"):  # their --out is a file; simulate's a folder
             for kind in ("out", "plot"):
                 _check_output(getattr(args, kind, None), kind)
+            _check_collisions(args)
         with warnings.catch_warnings():
             # GSD and LAMMPS dumps carry no time step; MDAnalysis warns on every run.
             warnings.filterwarnings("ignore", message="Reader has no dt information")

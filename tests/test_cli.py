@@ -51,6 +51,23 @@ def test_unwritable_output_fails_before_any_work(random_gsd, tmp_path, capsys):
     assert "unknown image type" in capsys.readouterr().err
 
 
+def test_an_output_never_replaces_an_input_or_another_output(random_gsd, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "run.gsd"
+    shutil.copy(random_gsd, copy)
+    before = copy.read_bytes()
+    for command in ("metrics", "rdf", "classify"):
+        assert main([command, str(copy), "--out", str(copy), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert f"--out {copy} is the trajectory" in err and "Traceback" not in err
+    assert copy.read_bytes() == before
+    same = tmp_path / "m.svg"
+    assert main(["metrics", str(copy), "--out", str(same), "--plot", str(same), "--quiet"]) == 2
+    assert "--out and --plot are the same file" in capsys.readouterr().err
+    assert not same.exists()
+
+
 def test_missing_file_and_wrong_types_are_one_line_errors(random_gsd, tmp_path, capsys):
     assert main(["metrics", str(tmp_path / "missing.gsd")]) == 2
     assert "no such file" in capsys.readouterr().err
