@@ -116,6 +116,14 @@ def make_box(box: Any, frame: int | None = None) -> freud.Box:
         if values.size in (2, 3):
             lx, ly, xy = values[0], values[1], 0.0
         elif values.size == 6:
+            if not np.allclose(values[3:5], 90.0):
+                # A tilt out of the plane has no meaning for a 2D box: taking only gamma would give a
+                # silently wrong box (MDAnalysis' GSD reader writes tilt factors here; see AtomGroupFrames).
+                raise InputError(
+                    f"the box{where} has angles alpha={values[3]:.6g}, beta={values[4]:.6g} (both must be 90 for "
+                    "a 2D box: only gamma may tilt it in the plane); give [Lx, Ly, Lz, 90, 90, gamma], or "
+                    "{'hoomd': [Lx, Ly, Lz, xy, xz, yz]} for a HOOMD-blue box."
+                )
             a, b, gamma = values[0], values[1], np.deg2rad(values[5])
             if not np.isfinite(gamma) or not 0 < gamma < np.pi:
                 raise InputError(f"box angle gamma={values[5]} is not a valid angle{where}.")
@@ -420,7 +428,27 @@ class AtomGroupFrames:
         self.codes = type_codes(atomgroup.types, a_type, b_type)
 
     def __call__(self) -> Frame:
-        ts = self.atomgroup.universe.trajectory.ts
-        return Frame._from_codes(
-            self.atomgroup.positions, self.codes, ts.dimensions, (self.a_type, self.b_type), ts.frame
+        trajectory = self.atomgroup.universe.trajectory
+        ts = trajectory.ts
+        box = ts.dimensions
+        if box is not None and trajectory.format == "GSD":
+            box = _gsd_reader_box(box, ts.frame)
+        return Frame._from_codes(self.atomgroup.positions, self.codes, box, (self.a_type, self.b_type), ts.frame)
+
+
+def _gsd_reader_box(dimensions: np.ndarray, frame: int) -> dict:
+    """The HOOMD-blue box behind MDAnalysis' GSD dimensions.
+
+    MDAnalysis (2.11) stores a GSD box [Lx, Ly, Lz, xy, xz, yz] as [Lx, Ly, Lz, arccos(xy), arccos(xz),
+    arccos(yz)] in degrees, and keeps HOOMD-blue's coordinates, centred on 0. Read as MDAnalysis dimensions
+    the box would be wrong when tilted and its centre would be the corner of the box.
+    """
+    dims = np.asarray(dimensions, dtype=float)
+    if not np.isfinite(dims[3:]).all():
+        raise InputError(
+            f"MDAnalysis lost this GSD file's box tilt in frame {frame} (its GSD reader keeps only tilt "
+            "factors between -1 and 1); read the file with Frame.from_gsd (the command line cannot yet: it reads through MDAnalysis)."
         )
+    tilts = np.cos(np.deg2rad(dims[3:]))
+    tilts[np.abs(tilts) < 1e-6] = 0.0  # cos(90 degrees) in float32 degrees
+    return {"hoomd": np.concatenate([dims[:3], tilts])}

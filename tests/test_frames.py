@@ -56,6 +56,35 @@ def test_from_gsd_and_from_atomgroup_agree(random_gsd):
     np.testing.assert_allclose(m.positions, g.positions, atol=1e-5)
 
 
+def test_a_tilted_gsd_box_read_by_mdanalysis_is_the_hoomd_box(tmp_path):
+    # MDAnalysis' GSD reader writes tilt factors as if they were cosines, into alpha, beta, gamma, and keeps
+    # HOOMD-blue's coordinates (centred on 0): the frame must still get HOOMD-blue's box and centre.
+    from mda_glassml.metrics import b_neighbor_metrics
+
+    rng = np.random.default_rng(4)
+    snap = gsd.hoomd.Frame()
+    snap.configuration.box, snap.configuration.dimensions = [20, 15, 0, 0.4, 0, 0], 2
+    snap.particles.N, snap.particles.types = 360, ["A", "B"]
+    snap.particles.typeid = (rng.random(360) < 0.35).astype(np.uint32)
+    xyz = np.zeros((360, 3), np.float32)
+    xyz[:, :2] = rng.uniform(-0.5, 0.5, (360, 2)) * [20, 15]
+    snap.particles.position = xyz
+    path = tmp_path / "tilted.gsd"
+    with gsd.hoomd.open(str(path), "w") as traj:
+        traj.append(snap)
+    direct = Frame.from_gsd(snap, frame=0)
+    via = Frame.from_atomgroup(mda.Universe(str(path)).atoms)
+    assert (via.box.Lx, via.box.Ly) == (20, 15) and via.box.xy == pytest.approx(0.4, abs=1e-6)
+    assert via.box_center == direct.box_center == (0.0, 0.0)
+    windowed = [b_neighbor_metrics(f, k=3, window=8.0) for f in (direct, via)]
+    assert windowed[0].n_bb_edges == windowed[1].n_bb_edges
+
+
+def test_an_out_of_plane_tilt_is_refused():
+    with pytest.raises(InputError, match="alpha=78.5, beta=90 .*both must be 90"):
+        make_box([60, 60, 0, 78.5, 90, 90])
+
+
 def test_atomgroup_frames_follow_the_trajectory(random_gsd):
     u = mda.Universe(random_gsd)
     frames = AtomGroupFrames(u.atoms)
