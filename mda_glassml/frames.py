@@ -56,6 +56,18 @@ A, B = 0, 1
 _PLANAR_TOLERANCE = 1e-5
 
 
+def unknown_keywords(owner: str, unknown: Any, known: Sequence[str]) -> InputError:
+    """The error for keywords ``owner`` does not take, with the closest known one for each (a typo, mostly)."""
+    import difflib
+
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return InputError(f"{owner} got unknown keyword argument(s) {', '.join(parts)}; its keywords are "
+                      f"{', '.join(known)}.")
+
+
 def _where(frame: int | None) -> str:
     return "" if frame is None else f" in frame {frame}"
 

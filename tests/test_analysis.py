@@ -3,6 +3,8 @@
 import MDAnalysis as mda
 import numpy as np
 import pytest
+from conftest import write_gsd
+from reference import random_mixture
 
 from mda_glassml.analysis import BNeighborMetrics, PartialRDF
 from mda_glassml.frames import Frame, InputError
@@ -103,6 +105,34 @@ def test_faces_refuse_bad_input_before_running(random_gsd):
         PartialRDF(u.atoms, r_max=10.0)
     with pytest.raises(InputError, match="empty"):
         PartialRDF(u.select_atoms("type Q"))
+
+
+def test_a_misspelt_keyword_is_refused_not_ignored(random_gsd):
+    u = mda.Universe(random_gsd)
+    with pytest.raises(InputError, match="'kk' \\(did you mean 'k'\\?\\); its keywords are k, a_type"):
+        BNeighborMetrics(u.atoms, kk=3)
+    with pytest.raises(InputError, match="'rmax' \\(did you mean 'r_max'\\?\\)"):
+        PartialRDF(u.atoms, rmax=3.0)
+    assert BNeighborMetrics(u.atoms, verbose=False, k=3).k == 3
+
+
+@pytest.mark.parametrize("backend", ["serial", "multiprocessing"])
+def test_an_error_in_a_later_frame_names_that_frame(tmp_path, backend):
+    pos, names = random_mixture(300, 15.0, 0)
+    crowded = pos * 0.3  # frame 2: every particle in one corner, none in the window
+    path = write_gsd(tmp_path / "t.gsd", [(pos, names, 15.0), (pos, names, 15.0), (crowded, names, 15.0)])
+    u = mda.Universe(path)
+    analysis = BNeighborMetrics(u.atoms, k=2, window=3.0, window_center=(4.0, 4.0))  # frame 0 is fine
+    kwargs = {} if backend == "serial" else dict(backend=backend, n_workers=2)
+    with pytest.raises(InputError, match=r"^frame 2: "):
+        analysis.run(**kwargs)
+
+
+def test_a_changing_particle_count_is_one_clear_error(tmp_path):
+    frames = [random_mixture(n, 15.0, 0) + (15.0,) for n in (300, 310)]
+    u = mda.Universe(write_gsd(tmp_path / "n.gsd", frames))
+    with pytest.raises(InputError, match="particle count changes .* Frame 1 has 310 atoms .* Frame.from_gsd"):
+        BNeighborMetrics(u.atoms).run()
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -14,6 +14,7 @@ from reference import random_mixture  # noqa: E402
 from mda_glassml.attention import attention_graph, rescale_weights  # noqa: E402
 from mda_glassml.classify import Classifier  # noqa: E402
 from mda_glassml.data import EXAMPLE_TRAJECTORY  # noqa: E402
+from mda_glassml.graphs import window_members  # noqa: E402
 from mda_glassml.frames import Frame, InputError  # noqa: E402
 from mda_glassml.metrics import b_neighbor_metrics  # noqa: E402
 from mda_glassml.models.bundle import save_bundle  # noqa: E402
@@ -118,6 +119,22 @@ def test_bneighbor_modifier_without_bonds_keeps_input_bonds_absent():
     data = compute(BNeighborModifier(create_bonds=False, k=3))
     assert data.particles.bonds is None
     assert data.attributes["GlassML.BNeighbor.n_components"] >= 1
+
+
+def test_bneighbor_modifier_on_a_window_matches_the_windowed_metrics(gsd_frames):
+    data = compute(BNeighborModifier(window=12.0))
+    expected = b_neighbor_metrics(gsd_frames[COLD], 2, window=12.0)
+    _, members = window_members(gsd_frames[COLD], 12.0)
+    assert attributes(data, "BNeighbor") == expected.counts()
+    component = np.asarray(data.particles["Component"])
+    np.testing.assert_array_equal(component[members], expected.component)
+    assert (np.delete(component, members) == -1).all()
+    assert edge_set(data.particles.bonds.topology) == edge_set(members[expected.edges])
+
+
+def test_a_misspelt_parameter_is_refused_with_the_right_one():
+    with pytest.raises(InputError, match="'defintion' \\(did you mean 'definition'\\?\\)"):
+        BNeighborModifier(defintion="directed")
 
 
 def test_glass_classifier_modifier_matches_classifier(bundle, gsd_frames):

@@ -70,3 +70,11 @@ def test_bad_ranges_are_refused(kwargs, match):
     frame = Frame.from_arrays([[0, 0], [1, 0], [3, 3]], ["A", "B", "A"], [10, 10])
     with pytest.raises(InputError, match=match):
         partial_rdfs(frame, **kwargs)
+
+
+def test_a_tilted_box_is_limited_by_the_distance_between_its_sides():
+    # Lx / sqrt(1 + xy^2) = 10 / 1.25 = 8 apart: freud refuses r_max >= 4 ("AABBQuery r_max is too large").
+    frame = Frame.from_arrays([[0, 0], [1, 0], [3, 3]], ["A", "B", "A"], {"hoomd": [10, 10, 0, 0.75, 0, 0]})
+    with pytest.raises(InputError, match=r"half the box's width \(4\) \(the tilt xy=0.75"):
+        partial_rdfs(frame, r_max=4.5)
+    partial_rdfs(frame, r_max=3.9, n_bins=8)

@@ -10,7 +10,7 @@ from MDAnalysis.analysis.backends import BackendSerial
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.analysis.results import ResultsGroup
 
-from ..frames import AtomGroupFrames, InputError
+from ..frames import AtomGroupFrames, InputError, unknown_keywords
 
 __all__ = ["FrameAnalysis"]
 
@@ -22,6 +22,16 @@ def _whole(name: str, value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise InputError(f"{name} must be a whole number or None, got {value!r}.")
     return int(value)
+
+
+def _keywords(cls: type) -> list[str]:
+    """The keyword parameters of ``cls`` and of the classes it builds on, in the order users meet them."""
+    import inspect
+
+    names = [name for klass in cls.__mro__ if "__init__" in vars(klass)
+             for name, p in inspect.signature(klass.__init__).parameters.items()
+             if name not in ("self", "atomgroup", "trajectory") and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return list(dict.fromkeys(names))
 
 
 class FrameAnalysis(AnalysisBase):
@@ -45,8 +55,12 @@ class FrameAnalysis(AnalysisBase):
     def get_supported_backends(cls) -> tuple[str, ...]:
         return ("serial", "multiprocessing", "dask")
 
-    def __init__(self, atomgroup: Any, a_type: Any = "A", b_type: Any = "B", **kwargs: Any):
-        super().__init__(atomgroup.universe.trajectory, **kwargs)
+    def __init__(self, atomgroup: Any, a_type: Any = "A", b_type: Any = "B", verbose: bool = False,
+                 **unknown: Any):
+        if unknown:
+            # AnalysisBase takes any keyword: a misspelt one would silently do nothing.
+            raise unknown_keywords(type(self).__name__, unknown, _keywords(type(self)))
+        super().__init__(atomgroup.universe.trajectory, verbose=verbose)
         self._frames = AtomGroupFrames(atomgroup, a_type, b_type)
 
     @property
@@ -123,6 +137,24 @@ class FrameAnalysis(AnalysisBase):
         if bad.size:
             raise InputError(f"frame {int(bad[0])} is not in this {n}-frame trajectory (frames 0-{n - 1}).")
         return picked.astype(np.int64) % n  # plain indices, the same on every MDAnalysis version
+
+    def _compute(self, indexed_frames: np.ndarray, verbose: bool | None = None, **kwargs: Any):
+        # Every backend runs its frames here: the frame that fails is named, wherever it ran.
+        try:
+            return super()._compute(indexed_frames, verbose, **kwargs)
+        except InputError as err:
+            frame = getattr(getattr(self, "_ts", None), "frame", None)
+            if frame is None or " frame " in f" {err}":
+                raise
+            raise InputError(f"frame {frame}: {err}") from None
+        except ValueError as err:
+            if "variable topology" not in str(err):
+                raise
+            raise InputError(
+                f"the particle count changes in this trajectory (MDAnalysis: {err}); MDAnalysis reads only "
+                "trajectories with a fixed particle count: analyse the parts separately, or read each frame "
+                "with Frame.from_gsd and call the functions (b_neighbor_metrics, ...) frame by frame."
+            ) from None
 
     def _prepare(self):
         for key in self._per_frame:

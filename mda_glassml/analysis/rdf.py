@@ -28,7 +28,7 @@ class PartialRDF(FrameAnalysis):
     a_type, b_type : str
         Type names of the large and small particles.
     r_max : float
-        Largest distance (must be below half the box's shorter side).
+        Largest distance (must be below half the box's width: its shorter side, or less in a tilted box).
     n_bins : int
         Number of histogram bins between ``r_min`` and ``r_max``.
     r_min : float

@@ -38,7 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ..attention import PAPER_CUT, attention_graph, rescale_weights
-from ..frames import Frame
+from ..frames import Frame, unknown_keywords
 from ..graphs import DEFINITIONS, window_members
 from ..metrics import BNeighborResult, b_neighbor_metrics
 
@@ -79,6 +79,14 @@ class _GlassModifier(ModifierInterface):
 
     a_type = Str("A", label="Large particle type (A)")
     b_type = Str("B", label="Small particle type (B)")
+
+    def __init__(self, **params: Any):
+        # Traits adds any keyword as a new trait: a misspelt parameter would silently do nothing.
+        known = type(self).class_visible_traits()
+        unknown = [name for name in params if name not in known]
+        if unknown:
+            raise unknown_keywords(type(self).__name__, unknown, known)
+        super().__init__(**params)
 
     def as_frame(self, data: DataCollection, frame: int | None) -> Frame:
         """The pipeline's data as a :class:`~mda_glassml.frames.Frame` (validated)."""
@@ -147,20 +155,28 @@ class BNeighborModifier(_GlassModifier):
         Which graph (:mod:`mda_glassml.metrics`).
     a_type, b_type : str
         As for :class:`GlassClassifierModifier`.
+    window : float
+        0: the whole frame. > 0: a square window of this side at the box centre, with open
+        boundaries (as ``b_neighbor_metrics(window=...)``); particles outside it get -1 in
+        both properties and no bonds.
     create_bonds : bool
         Show the graph's edges as bonds (replacing any bonds of the input).
     """
 
     k = Int(2, label="Nearest neighbours (k)")
     definition = Enum(*DEFINITIONS, label="Graph definition")
+    window = Float(0.0, label="Window side (0: whole frame)")
     create_bonds = Bool(True, label="Show the edges as bonds")
     bonds_vis = _bonds_vis()
 
     def modify(self, data: DataCollection, *, frame: int, **kwargs: Any) -> None:
-        result = b_neighbor_metrics(self.as_frame(data, frame), self.k, self.definition)
-        _write_graph(data, "BNeighbor", "", result)
+        snapshot, members = self.as_frame(data, frame), None
+        if self.window:
+            snapshot, members = window_members(snapshot, self.window)
+        result = b_neighbor_metrics(snapshot, self.k, self.definition)
+        _write_graph(data, "BNeighbor", "", result, members)
         if self.create_bonds:
-            _write_bonds(data, result.edges, self.bonds_vis)
+            _write_bonds(data, result.edges if members is None else members[result.edges], self.bonds_vis)
 
 
 class AttentionModifier(_GlassModifier):
