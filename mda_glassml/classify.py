@@ -385,7 +385,11 @@ class Classifier:
                                "views. Pass view='thermal' or view='inherent' if you know it (or classify the whole "
                                "frame with window_map).")
         if periodic:
-            out[periodic] = potential_views([frames[i] for i in periodic])
+            try:
+                out[periodic] = potential_views([frames[i] for i in periodic])
+            except InputError as err:  # a box too small for the potential's cutoff
+                raise InputError(f"{err} view='auto' tells a thermal frame from an inherent structure by its "
+                                 "forces: pass view='thermal' or view='inherent' (--view) to skip that.") from None
         return out
 
     def calibrated(self, logits: Any, views: Any = None) -> np.ndarray:

@@ -157,6 +157,16 @@ def make_box(box: Any, frame: int | None = None) -> freud.Box:
     return freud.Box(Lx=float(lx), Ly=float(ly), xy=float(xy), is2D=True)
 
 
+def box_width(box: freud.box.Box) -> float:
+    """The shortest distance between opposite sides of a 2D box: a tilt ``xy`` brings the x sides to
+    ``Lx / sqrt(1 + xy**2)``. freud's periodic queries need a cutoff below half of it.
+
+    >>> box_width(freud.Box(Lx=10, Ly=12, xy=0.75, is2D=True))
+    8.0
+    """
+    return float(min(box.Lx / np.hypot(1.0, box.xy), box.Ly))
+
+
 def check_k(k: Any, n_particles: int) -> int:
     """Validate a number of nearest neighbours for ``n_particles`` particles."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .frames import Frame, InputError
+from .frames import Frame, InputError, box_width
 from .graphs import displacements64
 
 __all__ = ["INHERENT_RMS_FORCE", "SAMPLE", "VIEWS", "forces", "is_inherent_structure", "pair_table",
@@ -62,6 +62,13 @@ def _pairs(frame: Frame, particles: np.ndarray | None = None):
     eps, sig, cut = pair_table()
     if not frame.periodic:
         raise InputError("the potential of a frame needs its periodic box; this frame is a window with open edges.")
+    width = box_width(frame.box)
+    if width <= 2 * cut.max():
+        raise InputError(
+            f"the box{'' if frame.index is None else f' of frame {frame.index}'} is too small for the Kob-Andersen potential: its cutoff "
+            f"{cut.max():.3g} needs a box more than {2 * cut.max():.3g} wide (minimum image), this one is "
+            f"{width:.4g}."
+        )
     query = freud.locality.AABBQuery(frame.box, frame.points3d)
     if particles is None:
         nlist = query.query(frame.points3d, {"r_max": float(cut.max()), "exclude_ii": True}).toNeighborList()

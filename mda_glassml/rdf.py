@@ -28,7 +28,7 @@ from functools import lru_cache
 import freud
 import numpy as np
 
-from .frames import Frame, InputError
+from .frames import Frame, InputError, box_width
 
 __all__ = ["PAIRS", "partial_rdfs", "check_rdf_range"]
 
@@ -42,8 +42,7 @@ def check_rdf_range(r_max: float, n_bins: int, box: freud.box.Box, r_min: float 
         raise InputError(f"n_bins must be a whole number >= 1, got {n_bins!r}.")
     if not (np.isfinite(r_max) and np.isfinite(r_min) and 0 <= r_min < r_max):
         raise InputError(f"need 0 <= r_min < r_max, got r_min={r_min}, r_max={r_max}.")
-    # Half the distance between the box's opposite sides (freud's limit): a tilt brings the x sides closer.
-    half = min(box.Lx / np.hypot(1.0, box.xy), box.Ly) / 2
+    half = box_width(box) / 2
     if r_max >= half:
         tilted = f" (the tilt xy={box.xy:.4g} brings the x sides {box.Lx / np.hypot(1.0, box.xy):.6g} apart)" \
             if box.xy else ""

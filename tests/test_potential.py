@@ -76,3 +76,18 @@ def test_is_inherent_structure_refuses_a_bad_sample():
     for bad in (0, -5, 2.5, True, "512"):
         with pytest.raises(InputError, match="positive number of particles"):
             is_inherent_structure(frame, sample=bad)
+
+
+def test_a_box_too_small_for_the_cutoff_is_refused_and_classify_says_how_to_skip_the_force_check():
+    from mda_glassml.classify import Classifier
+
+    rng = np.random.default_rng(1)
+    # Tilted: 6 wide along y, but its x sides are 6 / 1.25 = 4.8 apart, less than twice the cutoff 2.5.
+    small = Frame.from_arrays(rng.uniform(0, 6, (40, 2)), ["A", "B"] * 20, {"hoomd": [6, 6, 0, 0.75, 0, 0]}, frame=3)
+    with pytest.raises(InputError, match="box of frame 3 is too small .* more than 5 wide .* this one is 4.8"):
+        forces(small)
+    classifier = Classifier("ka2d-dmpnn")
+    with pytest.raises(InputError, match="too small .* pass view='thermal' or view='inherent'"):
+        classifier.views([small])
+    assert classifier.views([Frame.from_arrays(rng.uniform(0, 6, (40, 2)), ["A", "B"] * 20, [6, 6])]).tolist() \
+        in (["thermal"], ["inherent"])
