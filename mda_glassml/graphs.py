@@ -345,7 +345,13 @@ def check_window_side(frame: Frame, side: Any) -> float:
 
 def _window_delta(frame: Frame, side: float, center: Any) -> tuple[np.ndarray, np.ndarray]:
     side = check_window_side(frame, side)
-    c = np.asarray(frame.box_center if center is None else center, dtype=np.float64).reshape(2)
+    c = frame.box_center if center is None else center
+    try:
+        c = np.asarray(c, dtype=np.float64)
+    except (TypeError, ValueError):
+        c = np.empty(0)
+    if c.shape != (2,) or not np.isfinite(c).all():
+        raise InputError(f"window_center must be two finite numbers (x, y), got {center!r}.")
     delta = _square_images(frame.box, frame.positions.astype(np.float64) - c)
     inside = np.all((delta >= -side / 2) & (delta < side / 2), axis=1)
     return delta, inside

@@ -225,3 +225,10 @@ def test_windows_cut_from_nearby_cells_are_the_windows_of_the_whole_frame():
             ref, ref_members = window_members(frame, side, c)
             assert np.array_equal(members, ref_members)
             assert np.array_equal(cut.positions, ref.positions) and np.array_equal(cut.types, ref.types)
+
+
+@pytest.mark.parametrize("center", [(1, 2, 3), (float("nan"), 0.0), "ab", [[1, 2]]])
+def test_a_bad_window_center_is_named(center):
+    frame = Frame.from_arrays([[0, 0], [1, 1], [2, 2]], ["A", "B", "A"], [10, 10])
+    with pytest.raises(InputError, match="window_center must be two finite numbers"):
+        window(frame, 4.0, center)
