@@ -498,6 +498,11 @@ def _universe(args) -> Any:
     if args.trajectory is None:
         from .data import EXAMPLE_TRAJECTORY
 
+        given = [f"--{name}" for name in ("topology", "format") if getattr(args, name, None)]
+        if given:
+            raise UsageError(f"{' and '.join(given)} without a trajectory: name the trajectory file too "
+                             f"(mda-glassml {args.command} TRAJECTORY {given[0]} ...).")
+
         if not args.quiet:
             print(f"No trajectory given: using the bundled example {EXAMPLE_TRAJECTORY}\n"
                   "(2D Kob-Andersen, 4320 particles, cooled from T = 2.0 to 0.05).", file=sys.stderr)
@@ -646,6 +651,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             # GSD and LAMMPS dumps carry no time step; MDAnalysis warns on every run.
             warnings.filterwarnings("ignore", message="Reader has no dt information")
+            # Nothing here uses masses; MDAnalysis guesses them for LAMMPS dumps and says so.
+            warnings.filterwarnings("ignore", message="Guessed all Masses")
+            warnings.filterwarnings("ignore", message="Unknown masses are set to 0.0")
             from .frames import DensityWarning
 
             warnings.simplefilter("always", DensityWarning)

@@ -39,9 +39,10 @@ def open_universe(trajectory: str, topology: str | None = None, format: str | No
             raise FileNotFoundError(f"no such file: {path}")
     args = (topology, trajectory) if topology else (trajectory,)
     kwargs = {"format": format} if format else {}
-    if not topology and str(trajectory).lower().endswith((".lammpstrj", ".dump")):
+    if str(trajectory).lower().endswith((".lammpstrj", ".dump")):  # MDAnalysis knows only .lammpsdump
         kwargs.setdefault("format", "LAMMPSDUMP")
-        kwargs["topology_format"] = "LAMMPSDUMP"
+        if not topology:
+            kwargs["topology_format"] = "LAMMPSDUMP"
     try:
         return mda.Universe(*args, **kwargs)
     except Exception as err:  # MDAnalysis raises many kinds; all mean "cannot read this"

@@ -118,3 +118,48 @@ def test_example_is_used_when_no_trajectory_is_given(tmp_path, capsys):
 def test_console_script_runs():
     done = subprocess.run([sys.executable, "-m", "mda_glassml.cli", "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and "mda-glassml" in done.stdout
+
+
+DUMP = """ITEM: TIMESTEP
+0
+ITEM: NUMBER OF ATOMS
+3
+ITEM: BOX BOUNDS pp pp pp
+0 10
+0 10
+-0.5 0.5
+ITEM: ATOMS id type x y z
+1 1 1 1 0
+2 2 5 5 0
+3 1 8 2 0
+"""
+
+DATA = """LAMMPS data
+
+3 atoms
+2 atom types
+
+0 10 xlo xhi
+0 10 ylo yhi
+-0.5 0.5 zlo zhi
+
+Atoms # full
+
+1 1 1 0.0 1 1 0
+2 1 2 0.0 5 5 0
+3 1 1 0.0 8 2 0
+"""
+
+
+def test_a_lammps_dump_with_a_topology_and_options_without_a_trajectory(tmp_path, capsys, recwarn):
+    dump, data = tmp_path / "run.lammpstrj", tmp_path / "run.data"
+    dump.write_text(DUMP)
+    data.write_text(DATA)
+    # .lammpstrj is no extension MDAnalysis knows: the format must come from the name with a topology too.
+    for extra in ([], ["--topology", str(data)]):
+        assert main(["metrics", str(dump), *extra, "--a-type", "1", "--b-type", "2", "--k", "1",
+                     "--out", str(tmp_path / "m.csv"), "--quiet"]) == 0
+        assert [int(r["n_isolated_a"]) for r in read_csv(tmp_path / "m.csv")] == [1]
+    assert not [w for w in recwarn if "asses" in str(w.message)]  # nothing uses masses: no word about them
+    assert main(["metrics", "--topology", str(data), "--quiet"]) == 2
+    assert "--topology without a trajectory" in capsys.readouterr().err
