@@ -92,7 +92,8 @@ def potential_energy(frame: Frame) -> float:
     """
     r, _, _, e, s, c = _pairs(frame)
     r = np.asarray(r, dtype=np.float64)
-    pair = np.where(r < c, 4 * e * ((s / r) ** 12 - (s / r) ** 6), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # coincident particles: NaN, not numpy warnings
+        pair = np.where(r < c, 4 * e * ((s / r) ** 12 - (s / r) ** 6), 0.0)
     return float(pair.sum() / 2 / frame.n_particles)  # each pair listed from both ends
 
 
@@ -106,11 +107,13 @@ def forces(frame: Frame, particles: Any = None) -> np.ndarray:
     _, i, j, e, s, c = _pairs(frame, None if sub is None else np.unique(sub))  # a repeat is one particle
     dx, dy = displacements64(frame, i, j)  # from i to j
     r = np.hypot(dx, dy)
-    x = (s / r) ** 6
-    # -dU/dr over r: a positive value pushes i away from j
-    push = np.where(r < c, 24 * e * (2 * x * x - x) / (r * r), 0.0)
     n = frame.n_particles  # every pair is listed from the end asked about: summing over i gives its force
-    f = np.column_stack([np.bincount(i, weights=-push * d, minlength=n) for d in (dx, dy)])
+    # Coincident particles (r = 0) have no force direction: NaN, not numpy's warnings (DensityWarning names them).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = (s / r) ** 6
+        # -dU/dr over r: a positive value pushes i away from j
+        push = np.where(r < c, 24 * e * (2 * x * x - x) / (r * r), 0.0)
+        f = np.column_stack([np.bincount(i, weights=-push * d, minlength=n) for d in (dx, dy)])
     return f if sub is None else f[sub]
 
 

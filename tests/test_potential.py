@@ -91,3 +91,20 @@ def test_a_box_too_small_for_the_cutoff_is_refused_and_classify_says_how_to_skip
         classifier.views([small])
     assert classifier.views([Frame.from_arrays(rng.uniform(0, 6, (40, 2)), ["A", "B"] * 20, [6, 6])]).tolist() \
         in (["thermal"], ["inherent"])
+
+
+def test_coincident_particles_give_nan_without_numpy_warnings():
+    import warnings
+
+    from mda_glassml.potential import potential_energy
+
+    with gsd.hoomd.open(EXAMPLE_TRAJECTORY) as traj:
+        snap = traj[20]
+    snap.particles.position[1] = snap.particles.position[0]
+    frame = Frame.from_gsd(snap)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        f = forces(frame)
+        energy = potential_energy(frame)
+        assert not is_inherent_structure(frame, sample=None)
+    assert np.isnan(f[:2]).all() and np.isfinite(f[2:]).all() and np.isnan(energy)
