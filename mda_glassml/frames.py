@@ -431,6 +431,8 @@ class AtomGroupFrames:
 
     The analysis classes hold one of these: types are validated when it is
     made, then each call returns the current timestep as a :class:`Frame`.
+    Types are the topology's, as everywhere in MDAnalysis (a GSD file's are
+    read from its first frame).
 
     >>> import MDAnalysis as mda
     >>> from mda_glassml.data import EXAMPLE_TRAJECTORY

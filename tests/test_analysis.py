@@ -214,3 +214,14 @@ def test_a_chain_of_files_logs_each_files_temperatures():
     assert t.shape == (42,) and t[20] == pytest.approx(0.05) and t[21] == pytest.approx(1.99025)
     p = GlassClassifier(u.atoms).run(start=20, stop=22).results.probability
     assert p[0] > 0.5 > p[1]  # the T = 0.05 glass, then the next file's T = 1.99 liquid
+
+
+def test_an_rdf_of_a_region_warns_that_its_density_is_the_whole_box(example_universe):
+    with pytest.warns(UserWarning, match="leaves out 2161 of the trajectory's A/B particles"):
+        region = PartialRDF(example_universe.select_atoms("prop x < 0"), r_max=5.0, n_bins=50).run(start=-1)
+    assert region.results.rdf.all[-5:].mean() > 1.3  # what the warning is about: not 1 at large r
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        PartialRDF(example_universe.atoms, r_max=5.0, n_bins=50)

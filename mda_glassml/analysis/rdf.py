@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,8 @@ class PartialRDF(FrameAnalysis):
     Parameters
     ----------
     atomgroup : MDAnalysis.core.groups.AtomGroup
-        The A and B particles of a 2D periodic system.
+        The A and B particles of a 2D periodic system (all of them: densities are
+        counted over the whole box, so a selection of a region warns).
     a_type, b_type : str
         Type names of the large and small particles.
     r_max : float
@@ -70,6 +72,17 @@ class PartialRDF(FrameAnalysis):
     ):
         super().__init__(atomgroup, a_type, b_type, **kwargs)
         check_rdf_range(r_max, n_bins, self._frames().box, r_min)
+        left = atomgroup.universe.atoms - atomgroup
+        left_out = int(np.isin(left.types.astype(str), [self._frames.a_type, self._frames.b_type]).sum()) \
+            if len(left) else 0
+        if left_out:
+            warnings.warn(
+                f"the selection leaves out {left_out} of the trajectory's {self._frames.a_type}/"
+                f"{self._frames.b_type} particles: g(r) is normalised by the selection's density over the "
+                "whole box, which is right for a random subset but not for a region (there g(r) tends to the "
+                "box's area over the region's at large r). For a region's structure, cut a window instead.",
+                stacklevel=2,
+            )
         self.r_max, self.n_bins, self.r_min = float(r_max), int(n_bins), float(r_min)
 
     def _prepare(self):
