@@ -491,3 +491,39 @@ def test_views_of_a_mixed_list_bad_views_and_the_faces_pass_view_on(tmp_path, tw
         rows[view] = np.array([float(r["p_glass"]) for r in csv.DictReader(open(out))])
     np.testing.assert_allclose(rows["auto"], auto, rtol=1e-5)
     np.testing.assert_allclose(rows["inherent"], forced, rtol=1e-5)
+
+
+def _example_frame(index=20, **types):
+    import gsd.hoomd
+
+    with gsd.hoomd.open(EXAMPLE_TRAJECTORY) as traj:
+        return Frame.from_gsd(traj[index], frame=index, **types)
+
+
+def test_swapped_types_warn_that_the_composition_is_not_the_training_one():
+    clf = Classifier("ka2d-dmpnn")
+    with pytest.warns(DensityWarning, match="65% of the particles are B .* are a_type and b_type swapped"):
+        clf.probabilities([_example_frame(a_type="B", b_type="A")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DensityWarning)
+        Classifier("ka2d-dmpnn").probabilities([_example_frame()])
+
+
+def test_windows_smaller_than_training_warn_and_a_stride_beyond_the_side_is_refused():
+    clf, glass = Classifier("ka2d-dmpnn"), _example_frame()
+    with pytest.warns(DensityWarning, match="side 8 are smaller than the windows .* trained and calibrated on \\(12\\)"):
+        small = clf.window_map(glass, 8.0).probability
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DensityWarning)
+        full = Classifier("ka2d-dmpnn").window_map(glass, 12.0).probability
+    assert small < full  # what the warning says: less sure on smaller windows
+    with pytest.raises(InputError, match="no larger than the window side 12 .* leaves particles in no window"):
+        clf.window_map(glass, 12.0, stride=13.0)
+
+
+def test_the_cnn_refuses_an_open_window_it_would_see_at_another_scale():
+    clf, glass = Classifier("ka2d-cnn"), _example_frame()
+    with pytest.raises(InputError, match="window of side 12 would be drawn 2.5 times enlarged"):
+        clf.probabilities([window(glass, 12.0)])
+    with pytest.warns(DensityWarning, match="open window"):  # the training side is drawn at the training scale
+        assert Classifier("ka2d-cnn").probabilities([window(glass, 30.0)]).shape == (1,)

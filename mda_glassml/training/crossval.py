@@ -153,7 +153,7 @@ def dmpnn_builder(params: dict[str, Any], train: LabelledFrames, val: LabelledFr
     """The D-MPNN from a hyperparameter dict (Table 2's names); returns (model, task, batch_size).
 
     ``readout`` defaults to ``"mean"`` when training on windows (so that the
-    model applies to whole frames and windows of any side) and to ``"sum"``
+    model applies to whole frames and windows of the training side or larger) and to ``"sum"``
     (the paper's equation 8) on whole frames. ``pair_energy``: the edges also
     carry their Kob–Andersen pair energy (:class:`~mda_glassml.models.featurize.Featurizer`).
     ``consistency``: train on pairs (:class:`~mda_glassml.training.tasks.GraphTask`).
