@@ -552,11 +552,14 @@ def _paired(values: Any, metric: str, which: str) -> np.ndarray:
         column = values[metric]
     except (KeyError, IndexError, TypeError):
         raise InputError(f"the {which} values have no metric {metric!r}.") from None
-    x = np.asarray(column, dtype=np.float64)
+    try:
+        x = np.asarray(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{which} {metric!r} must be numbers, one per configuration; got {column!r:.80}.") from None
     if x.ndim != 1:
         raise InputError(f"{which} {metric!r} must be one value per configuration; got shape {x.shape}.")
-    if np.isnan(x).any():
-        raise InputError(f"{which} {metric!r} holds {np.count_nonzero(np.isnan(x))} NaN value(s).")
+    if not np.isfinite(x).all():
+        raise InputError(f"{which} {metric!r} holds {np.count_nonzero(~np.isfinite(x))} NaN or infinite value(s).")
     return x
 
 
@@ -612,8 +615,17 @@ def compare_glass_liquid(
     """
     if isinstance(metrics, str):
         metrics = [metrics]
+    try:
+        metrics = list(metrics)
+    except TypeError:
+        raise InputError(f"metrics must be metric names, got {metrics!r}.") from None
     if len(metrics) == 0:
         raise InputError("no metrics to compare.")
+    if isinstance(alternative, Mapping):
+        stray = [name for name in alternative if name not in metrics]
+        if stray:  # a misspelt name would silently leave that metric's test at its default
+            raise InputError(f"alternative names {', '.join(map(repr, stray))}, which is not among the metrics "
+                             f"compared ({', '.join(map(repr, metrics))}).")
     tests, glass_out, liquid_out = {}, {}, {}
     for metric in metrics:
         if isinstance(alternative, Mapping):

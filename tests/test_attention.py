@@ -357,8 +357,18 @@ def test_wilcoxon_input_errors():
     with pytest.raises(InputError, match="only 5 pairs.*at least 6"):
         compare_glass_liquid(few_g, few_l)
     nan = {**glass, "n_bb_edges": np.r_[glass["n_bb_edges"][:-1], np.nan]}
-    with pytest.raises(InputError, match="glass 'n_bb_edges' holds 1 NaN"):
+    with pytest.raises(InputError, match="glass 'n_bb_edges' holds 1 NaN or infinite"):
         compare_glass_liquid(nan, liquid)
+    inf = {**glass, "n_bb_edges": np.r_[glass["n_bb_edges"][:-1], np.inf]}
+    with pytest.raises(InputError, match="holds 1 NaN or infinite"):
+        compare_glass_liquid(inf, liquid)
+    with pytest.raises(InputError, match="alternative names 'n_bb_edge', which is not among the metrics"):
+        compare_glass_liquid(glass, liquid, metrics=["n_bb_edges"], alternative={"n_bb_edge": "greater"})
+    with pytest.raises(InputError, match="metrics must be metric names"):
+        compare_glass_liquid(glass, liquid, metrics=None)
+    words = {**glass, "n_bb_edges": ["many"] * 30}
+    with pytest.raises(InputError, match="must be numbers"):
+        compare_glass_liquid(words, liquid)
     with pytest.raises(InputError, match="no metric 'n_isolated_b'"):
         compare_glass_liquid(glass, liquid, metrics=["n_isolated_b"])
     with pytest.raises(InputError, match="unknown alternative"):
