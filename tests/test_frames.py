@@ -207,3 +207,12 @@ def test_3d_gsd_frame_is_refused():
     f.configuration.dimensions = 3
     with pytest.raises(InputError, match="only 2D"):
         Frame.from_gsd(f, frame=0)
+
+
+def test_unwrapped_coordinates_far_out_keep_their_digits():
+    # LAMMPS xu yu of a long run: 10^4 boxes out, float32 before wrapping lost 0.06.
+    rng = np.random.default_rng(2)
+    inside = Frame.from_arrays(rng.uniform(-5, 5, (200, 2)), ["A", "B"] * 100, [10, 8])
+    far = inside.positions.astype(np.float64) + [10 * 10_000, 8 * -3_000]
+    np.testing.assert_allclose(Frame.from_arrays(far, ["A", "B"] * 100, [10, 8]).positions, inside.positions,
+                               atol=1e-6)
