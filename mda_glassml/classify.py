@@ -117,6 +117,21 @@ class WindowMap:
 ATTENTION_SIDE_RATIO = 1.5
 
 
+def _frame_list(frames: Any) -> list[Frame]:
+    """``frames`` as a list of Frames (one Frame is a list of one), or an InputError saying what to give."""
+    if isinstance(frames, Frame):
+        return [frames]
+    try:
+        frames = list(frames)
+    except TypeError:
+        frames = [frames]
+    bad = [type(f).__name__ for f in frames if not isinstance(f, Frame)]
+    if bad:
+        raise InputError(f"expected Frames (mda_glassml.Frame: Frame.from_gsd, Frame.from_atomgroup, ...), got "
+                         f"{bad[0]}; for an MDAnalysis trajectory use mda_glassml.analysis.GlassClassifier.")
+    return frames
+
+
 class Classifier:
     """A trained model applied to frames.
 
@@ -183,10 +198,11 @@ class Classifier:
         if inherent is not None and view == "thermal":
             raise InputError("view='thermal' contradicts inherent=...: frames minimised first are inherent "
                              "structures. Drop one of the two.")
-        if int(batch_size) != batch_size or batch_size < 1:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
-        if not density_tolerance > 0:
-            raise InputError(f"density_tolerance must be positive, got {density_tolerance!r}.")
+        if isinstance(density_tolerance, bool) or not isinstance(density_tolerance, (int, float, np.number)) \
+                or not density_tolerance > 0:
+            raise InputError(f"density_tolerance must be a positive number, got {density_tolerance!r}.")
         if not isinstance(compile, bool):
             raise InputError(f"compile must be True or False, got {compile!r}.")
         self.tile_nodes = check_tile_nodes(tile_nodes)
@@ -240,6 +256,9 @@ class Classifier:
         the search for overlapping pairs then runs only if it is below
         :data:`OVERLAP_DISTANCE`.
         """
+        where = "a frame" if frame.index is None else f"frame {frame.index}"
+        if frame.n_particles == 0:
+            raise InputError(f"{where} has no particles{'' if frame.periodic else ' (an empty window)'}.")
         density = frame.n_particles / frame.area
         tolerance = self.density_tolerance
         if self.train_density and not frame.periodic:
@@ -247,7 +266,6 @@ class Classifier:
             # (43 particles expected): sd 3.9 %, max 12 % of 400 windows. Widen by a Poisson standard error of the
             # expected count (15 % there, about 4 real ones), so that only a real mismatch warns.
             tolerance += 1.0 / math.sqrt(max(self.train_density * frame.area, 1.0))
-        where = "a frame" if frame.index is None else f"frame {frame.index}"
         if self.train_density and abs(density / self.train_density - 1) > tolerance:
             self._warn("density", f"{where}: number density {density:.4g} is far from the "
                                   f"training density {self.train_density:.4g} (more than "
@@ -326,7 +344,9 @@ class Classifier:
     @torch.inference_mode()
     def logits(self, frames: Sequence[Frame]) -> np.ndarray:
         """The model's logit per frame (batched; huge frames tile by tile)."""
-        frames = list(frames)
+        frames = _frame_list(frames)
+        if not frames:
+            return np.empty(0)
         out = np.empty(len(frames))
         # A D-MPNN's graphs of the frames themselves hold each particle's nearest neighbour: the overlap
         # check reads their edge lengths instead of searching again (a tenth of the time at N = 4320).
@@ -396,14 +416,16 @@ class Classifier:
     def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
         """P(glass) per frame (calibrated as the model's card says, if it has a calibration; per view if it
         has one per view)."""
-        frames = list(frames)
+        frames = _frame_list(frames)
+        if not frames:
+            return np.empty(0)
         views = self.views(frames)  # of the frames given: minimised ones (inherent=...) are inherent anyway
         return self.calibrated(self.logits(frames), views)
 
     def views(self, frames: Sequence[Frame]) -> np.ndarray | None:
         """The view of each frame that picks its calibration ("thermal" or "inherent"), or None for a card with
         one calibration for all (then nothing is computed)."""
-        frames = list(frames)
+        frames = _frame_list(frames)
         if not self.view_calibration:
             return None
         if self.view != "auto":

@@ -120,11 +120,16 @@ def make_box(box: Any, frame: int | None = None) -> freud.Box:
         raise InputError(f"no simulation box{where}: a periodic 2D box is required (set the trajectory's dimensions).")
     if isinstance(box, freud.box.Box):
         lx, ly, xy = box.Lx, box.Ly, box.xy
-    elif isinstance(box, dict) and "hoomd" in box:
-        values = np.asarray(box["hoomd"], dtype=float).ravel()
+    elif isinstance(box, dict):
+        if "hoomd" not in box:
+            raise InputError(f"a box given as a dict must be {{'hoomd': [Lx, Ly, Lz, xy, xz, yz]}}{where}, got keys "
+                             f"{sorted(map(str, box))}; or give [Lx, Ly] or MDAnalysis dimensions.")
+        values = _box_numbers(box["hoomd"], where)
+        if values.size not in (2, 3, 6):
+            raise InputError(f"a HOOMD-blue box is [Lx, Ly, Lz, xy, xz, yz]{where}, got {values.size} numbers.")
         lx, ly, xy = values[0], values[1], values[3] if values.size > 3 else 0.0
     else:
-        values = np.asarray(box, dtype=float).ravel()
+        values = _box_numbers(box, where)
         if values.size in (2, 3):
             lx, ly, xy = values[0], values[1], 0.0
         elif values.size == 6:
@@ -155,6 +160,14 @@ def make_box(box: Any, frame: int | None = None) -> freud.Box:
             "a periodic 2D box with both sides > 0 is required."
         )
     return freud.Box(Lx=float(lx), Ly=float(ly), xy=float(xy), is2D=True)
+
+
+def _box_numbers(box: Any, where: str) -> np.ndarray:
+    try:
+        return np.asarray(box, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InputError(f"cannot read a box from {box!r:.60}{where}; give [Lx, Ly], MDAnalysis dimensions "
+                         "[Lx, Ly, Lz, alpha, beta, gamma] or {'hoomd': [Lx, Ly, Lz, xy, xz, yz]}.") from None
 
 
 def box_width(box: freud.box.Box) -> float:
@@ -301,7 +314,15 @@ class Frame:
         spec, box = box, make_box(box, frame)
         if box_center is None:
             box_center = _box_center(spec, box)
-        pos = np.asarray(positions, dtype=np.float64)
+        try:
+            box_center = tuple(float(c) for c in np.asarray(box_center, dtype=np.float64).reshape(2))
+        except (TypeError, ValueError):
+            raise InputError(f"box_center must be two numbers (x, y), got {box_center!r}.") from None
+        try:
+            pos = np.asarray(positions, dtype=np.float64)
+        except (TypeError, ValueError) as err:  # ragged lists, strings, complex numbers
+            raise InputError(f"positions must be an (N, 2) or (N, 3) array of numbers{where}; numpy says: {err}") \
+                from None
         if pos.ndim != 2 or pos.shape[1] not in (2, 3):
             raise InputError(f"positions must have shape (N, 2) or (N, 3), got {pos.shape}{where}.")
         n = pos.shape[0]
@@ -359,10 +380,19 @@ class Frame:
         >>> frame.n_particles
         4320
         """
-        particles = snapshot.particles
+        particles = getattr(snapshot, "particles", None)
+        if particles is None:
+            raise InputError(
+                f"from_gsd takes one frame of a GSD trajectory (a gsd.hoomd.Frame), got {type(snapshot).__name__}: "
+                "with gsd.hoomd.open(path) as traj: Frame.from_gsd(traj[i], frame=i)."
+            )
         if particles.N == 0 or particles.position is None:
             raise InputError(f"no particles{_where(frame)} in the GSD frame.")
-        names = np.asarray(particles.types)[np.asarray(particles.typeid)]
+        typeid = np.asarray(particles.typeid)
+        if typeid.size and (typeid.min() < 0 or typeid.max() >= len(particles.types)):
+            raise InputError(f"the GSD frame{_where(frame)} has type ids up to {typeid.max()} but only "
+                             f"{len(particles.types)} type names; the file is corrupt.")
+        names = np.asarray(particles.types)[typeid]
         # 3D frames are refused by from_arrays (z not constant), whatever the box says.
         box = {"hoomd": snapshot.configuration.box}
         return cls.from_arrays(particles.position, names, box, a_type, b_type, frame)
@@ -432,6 +462,15 @@ def _rebuild_frame(positions, types, box, periodic, index, type_names, box_cente
     return Frame(positions, types, freud.Box.from_box(box), periodic, index, type_names, box_center)
 
 
+def as_atomgroup(atoms: Any) -> Any:
+    """An MDAnalysis AtomGroup from an AtomGroup or a Universe (its atoms), else an InputError."""
+    group = getattr(atoms, "atoms", None)  # a Universe's atoms; an AtomGroup's are itself
+    if group is None or not hasattr(group, "universe") or not hasattr(group, "positions"):
+        raise InputError(f"expected an MDAnalysis AtomGroup (e.g. u.atoms or u.select_atoms('type A B')) or a "
+                         f"Universe, got {type(atoms).__name__}.")
+    return group
+
+
 class AtomGroupFrames:
     """Frames from an MDAnalysis AtomGroup, with the type names checked once.
 
@@ -449,6 +488,7 @@ class AtomGroupFrames:
     """
 
     def __init__(self, atomgroup: Any, a_type: Any = "A", b_type: Any = "B"):
+        atomgroup = as_atomgroup(atomgroup)
         if len(atomgroup) == 0:
             raise InputError("the AtomGroup is empty: select at least the A and B particles.")
         if not hasattr(atomgroup, "types"):

@@ -40,6 +40,9 @@ def check_rdf_range(r_max: float, n_bins: int, box: freud.box.Box, r_min: float 
     """Refuse ranges freud cannot histogram in this box (with a message saying why)."""
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise InputError(f"n_bins must be a whole number >= 1, got {n_bins!r}.")
+    for name, value in (("r_max", r_max), ("r_min", r_min)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise InputError(f"{name} must be a distance (a number), got {value!r}.")
     if not (np.isfinite(r_max) and np.isfinite(r_min) and 0 <= r_min < r_max):
         raise InputError(f"need 0 <= r_min < r_max, got r_min={r_min}, r_max={r_max}.")
     half = box_width(box) / 2

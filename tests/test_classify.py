@@ -527,3 +527,26 @@ def test_the_cnn_refuses_an_open_window_it_would_see_at_another_scale():
         clf.probabilities([window(glass, 12.0)])
     with pytest.warns(DensityWarning, match="open window"):  # the training side is drawn at the training scale
         assert Classifier("ka2d-cnn").probabilities([window(glass, 30.0)]).shape == (1,)
+
+
+def test_classifier_inputs_are_named(tmp_path):
+    clf, glass = Classifier("ka2d-dmpnn-paper"), _example_frame()
+    assert clf.probabilities([]).shape == (0,)
+    np.testing.assert_array_equal(clf.probabilities(glass), clf.probabilities([glass]))  # one Frame is a list of one
+    with pytest.raises(InputError, match="expected Frames .* got int"):
+        clf.probabilities([1, 2])
+    with pytest.raises(InputError, match="frame 20 has no particles \\(an empty window\\)"):
+        clf.attention(window(glass, 0.3))
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "model.pt").write_bytes(b"")
+    for model, message in ((None, "model must be a shipped model's name"), (3, "got 3"),
+                           (tmp_path / "run", "is a folder \\(it holds model.pt: give that file\\)"),
+                           (tmp_path / "run" / "model.pt", "not a readable model bundle")):
+        with pytest.raises(InputError, match=message):
+            Classifier(model)
+    for kwargs in (dict(batch_size=None), dict(batch_size=2.5), dict(density_tolerance="0.1")):
+        with pytest.raises(InputError, match="must be a positive"):
+            Classifier("ka2d-dmpnn-paper", **kwargs)
+    from pathlib import Path
+
+    assert Classifier(Path("ka2d-dmpnn-paper")).kind == "dmpnn"  # a shipped name as a Path

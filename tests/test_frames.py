@@ -216,3 +216,32 @@ def test_unwrapped_coordinates_far_out_keep_their_digits():
     far = inside.positions.astype(np.float64) + [10 * 10_000, 8 * -3_000]
     np.testing.assert_allclose(Frame.from_arrays(far, ["A", "B"] * 100, [10, 8]).positions, inside.positions,
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(box={"Lx": 4, "Ly": 4}), "a box given as a dict must be {'hoomd'"),
+    (dict(box={"hoomd": [4]}), "a HOOMD-blue box is .* got 1 numbers"),
+    (dict(box="4 4"), "cannot read a box from '4 4'"),
+    (dict(positions=[[0, 0], [1]]), "positions must be an \\(N, 2\\) or \\(N, 3\\) array of numbers"),
+    (dict(positions=[["a", "b"], [1, 1]]), "array of numbers; numpy says: could not convert"),
+    (dict(box_center="ab"), "box_center must be two numbers"),
+    (dict(box_center=(1, 2, 3)), "box_center must be two numbers"),
+])
+def test_odd_arrays_boxes_and_centres_are_named(kwargs, message):
+    args = dict(positions=[[0, 0], [1, 1]], box=[4, 4], box_center=None) | kwargs
+    with pytest.raises(InputError, match=message):
+        Frame.from_arrays(args["positions"], ["A", "B"], args["box"], box_center=args["box_center"])
+
+
+def test_from_gsd_wants_a_frame_and_a_universe_serves_as_its_atoms(random_gsd):
+    with pytest.raises(InputError, match="from_gsd takes one frame .* got str: with gsd.hoomd.open"):
+        Frame.from_gsd(random_gsd)
+    with gsd.hoomd.open(random_gsd) as traj:
+        snap = traj[0]
+    snap.particles.typeid[0] = 7
+    with pytest.raises(InputError, match="type ids up to 7 but only 2 type names"):
+        Frame.from_gsd(snap)
+    u = mda.Universe(random_gsd)
+    assert Frame.from_atomgroup(u).n_particles == Frame.from_atomgroup(u.atoms).n_particles == 300
+    with pytest.raises(InputError, match="expected an MDAnalysis AtomGroup .* got list"):
+        AtomGroupFrames([1, 2])

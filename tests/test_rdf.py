@@ -63,6 +63,7 @@ def test_single_b_gives_zero_bb_and_no_crash():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(r_max=6.0), "half the box"),
     (dict(r_max=-1.0), "r_min < r_max"),
+    (dict(r_max="5"), "r_max must be a distance"),
     (dict(n_bins=0), "n_bins"),
     (dict(r_max=2.0, r_min=3.0), "r_min < r_max"),
 ])

@@ -92,7 +92,7 @@ class BNeighborMetrics(FrameAnalysis):
         super().__init__(atomgroup, a_type, b_type, **kwargs)
         if definition not in DEFINITIONS:
             raise InputError(f"unknown definition {definition!r}; choose one of {DEFINITIONS}.")
-        self.k = check_k(k, len(atomgroup))
+        self.k = check_k(k, len(self.atomgroup))
         self.definition = definition
         self.window = window
         self.window_center = window_center

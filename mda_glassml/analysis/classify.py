@@ -90,7 +90,7 @@ class GlassClassifier(FrameAnalysis):
                                      view=view)
         from ..trajectory import logged_temperature  # noqa: PLC0415
 
-        self._temperature = logged_temperature(atomgroup.universe)
+        self._temperature = logged_temperature(self.atomgroup.universe)
         self._check_kind()
         self.window = window
         first = self._frames()

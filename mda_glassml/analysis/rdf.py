@@ -72,7 +72,7 @@ class PartialRDF(FrameAnalysis):
     ):
         super().__init__(atomgroup, a_type, b_type, **kwargs)
         check_rdf_range(r_max, n_bins, self._frames().box, r_min)
-        left = atomgroup.universe.atoms - atomgroup
+        left = self.atomgroup.universe.atoms - self.atomgroup
         left_out = int(np.isin(left.types.astype(str), [self._frames.a_type, self._frames.b_type]).sum()) \
             if len(left) else 0
         if left_out:

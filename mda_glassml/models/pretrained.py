@@ -33,16 +33,23 @@ def available_models() -> dict[str, Path]:
 
 def model_path(model: str | os.PathLike) -> Path:
     """The bundle file of a shipped model name, or ``model`` itself if it is a file."""
-    if isinstance(model, str) and model in _SHIPPED:
-        path = MODEL_DIR / _SHIPPED[model]
+    shipped = ', '.join(sorted(_SHIPPED))
+    if not isinstance(model, (str, os.PathLike)):
+        raise InputError(f"model must be a shipped model's name ({shipped}) or a bundle's path, got {model!r}.")
+    if str(model) in _SHIPPED and not Path(model).is_file():  # a name, also as a Path
+        path = MODEL_DIR / _SHIPPED[str(model)]
         if not path.is_file():
-            raise InputError(f"the shipped model {model!r} is missing from this installation ({path}); "
+            raise InputError(f"the shipped model {str(model)!r} is missing from this installation ({path}); "
                              "reinstall mda-glassml.")
         return path
     path = Path(model)
     if path.is_file():
         return path
-    raise InputError(f"no model {str(model)!r}: give a shipped model ({', '.join(sorted(_SHIPPED))}) "
+    if path.is_dir():
+        inside = " (it holds model.pt: give that file)" if (path / "model.pt").is_file() else ""
+        raise InputError(f"model {str(model)!r} is a folder{inside}; give a bundle file or a shipped model "
+                         f"({shipped}).")
+    raise InputError(f"no model {str(model)!r}: give a shipped model ({shipped}) "
                      "or the path of a model bundle (model.pt from mda-glassml train).")
 
 
