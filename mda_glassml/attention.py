@@ -175,7 +175,8 @@ def _check_graph(edge_index: Any, weights: Any, types: Any) -> tuple[np.ndarray,
     return ei[0].astype(np.int64), ei[1].astype(np.int64), w, t.astype(np.int8)
 
 
-def _check_cut(cut: Any) -> None:
+def check_cut(cut: Any) -> None:
+    """Refuse a cut that is not \"paper\", \"trough\" or a finite number."""
     if isinstance(cut, str):
         if cut not in ("paper", "trough"):
             raise InputError(f'unknown cut {cut!r}; give "paper" (0.11), "trough" or a number.')
@@ -185,7 +186,7 @@ def _check_cut(cut: Any) -> None:
 
 def _resolve_cut(cut: str | float, rescaled: Sequence[np.ndarray]) -> float:
     """The numeric cut; ``"trough"`` is computed from all the given graphs pooled."""
-    _check_cut(cut)
+    check_cut(cut)
     if cut == "paper":
         return PAPER_CUT
     if cut == "trough":

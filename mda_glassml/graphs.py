@@ -332,6 +332,8 @@ def check_window_side(frame: Frame, side: Any) -> float:
     if not frame.periodic:
         raise InputError("windows are cut from periodic frames, not from other windows.")
     try:
+        if isinstance(side, bool):
+            raise TypeError
         side = float(side)
     except (TypeError, ValueError):
         raise InputError(f"window side must be a length, got {side!r}.") from None

@@ -550,3 +550,13 @@ def test_classifier_inputs_are_named(tmp_path):
     from pathlib import Path
 
     assert Classifier(Path("ka2d-dmpnn-paper")).kind == "dmpnn"  # a shipped name as a Path
+
+
+def test_the_attention_and_classifier_faces_check_cut_and_window_before_running(u):
+    for kwargs, message in ((dict(cut="papr"), "unknown cut 'papr'"), (dict(window=-1.0), "window side -1.0"),
+                            (dict(window=12.0, window_center=(1, 2, 3)), "window_center must be two"),
+                            (dict(window=0.3), "a window of frame 0 with 0 particle\\(s\\) .* need at least 3")):
+        with pytest.raises(InputError, match=f"^{message}"):
+            AttentionGraphMetrics(u.atoms, **kwargs)
+    with pytest.raises(InputError, match="window side must be a length, got True"):
+        GlassClassifier(u.atoms, model="ka2d-dmpnn", window=True)

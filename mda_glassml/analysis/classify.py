@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from MDAnalysis.analysis.results import ResultsGroup
 
+from ..attention import check_cut
 from ..classify import Classifier
 from ..frames import InputError
 from ..models.tiled import DEFAULT_TILE_NODES
@@ -100,7 +101,8 @@ class GlassClassifier(FrameAnalysis):
             self._per_frame_arrays = ("local_probability",)
             from ..graphs import window as cut_window  # noqa: PLC0415
 
-            cut_window(first, window)  # a bad window fails now, not deep inside run()
+            # A bad window fails now, not deep inside run(): its side, and enough particles for the graph.
+            self.classifier.bundle.featurizer.check_size(cut_window(first, window))
         # A model that cannot classify inputs of this size fails now, too.
         self.classifier.check_side(float(window) if window is not None else float(np.sqrt(first.area)),
                                    "windows" if window is not None else "whole frames")
@@ -242,6 +244,11 @@ class AttentionGraphMetrics(FrameAnalysis):
         self.classifier = Classifier(model, device=device)
         if self.classifier.kind != "dmpnn" or not self.classifier.model.config.attention:
             raise InputError("attention metrics need a D-MPNN built with attention.")
+        check_cut(cut)
+        if window is not None:  # a bad window or centre fails now, not in run() as if a frame were at fault
+            from ..graphs import window as cut_window  # noqa: PLC0415
+
+            self.classifier.bundle.featurizer.check_size(cut_window(self._frames(), window, window_center))
         self.cut, self.window, self.window_center, self.store_weights = cut, window, window_center, store_weights
 
     def _prepare(self):

@@ -148,13 +148,16 @@ class Featurizer:
             data.y = torch.tensor([float(label)], dtype=torch.float32)
         return data
 
-    def _check_size(self, frame: Frame) -> None:
+    def check_size(self, frame: Frame) -> None:
+        """Refuse a frame (or window) with too few particles for k neighbours each."""
         n = frame.n_particles
         if n < self.k + 1:
             where = "window" if not frame.periodic else "frame"
+            of = "" if frame.index is None else f" of frame {frame.index}"
             raise InputError(
-                f"a {where} with {n} particle(s) cannot have k={self.k} neighbours per particle "
-                f"(frame {frame.index}); use a larger window or a smaller k."
+                f"a {where}{of} with {n} particle(s) cannot have k={self.k} neighbours per particle: this "
+                f"model's graphs need at least {self.k + 1} particles; use a larger window (or a model "
+                "trained with a smaller k)."
             )
 
     def edges(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -170,7 +173,7 @@ class Featurizer:
             If the frame has too few particles for ``k`` neighbours (an empty
             or nearly empty window): make the window larger or ``k`` smaller.
         """
-        self._check_size(frame)
+        self.check_size(frame)
         check_k(self.k, frame.n_particles)
         return self._edges(frame)
 
@@ -202,7 +205,7 @@ class Featurizer:
         if len(frames) < 2 or any(f.periodic for f in frames):
             return Batch.from_data_list([self.graph(f) for f in frames])
         for f in frames:
-            self._check_size(f)
+            self.check_size(f)
         laid, starts = lay_apart(frames)
         counts = np.diff(starts)
         density = float(np.sum(counts) / sum(f.area for f in frames))
