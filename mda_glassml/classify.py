@@ -75,8 +75,8 @@ from .models.device import torch_device
 from .models.pretrained import load_model
 from .models.tiled import DEFAULT_TILE_NODES, TiledGraph, check_tile_nodes, tiled_logit
 from .potential import VIEWS
-from .simulation.protocol import KAModel
 from .potential import views as potential_views
+from .simulation.protocol import KAModel
 from .training.calibration import sigmoid
 
 __all__ = ["Classifier", "Crossing", "WindowMap", "DensityWarning", "crossing_temperature", "training_window"]
@@ -275,7 +275,7 @@ class Classifier:
         expected = 1.0 - self.train_fraction_a
         # 0.1 plus three binomial standard errors: a window's composition fluctuates; swapped types are 0.3 off.
         if abs(fraction - expected) > 0.1 + 3 * math.sqrt(expected * (1 - expected) / frame.n_particles):
-            a, b = frame.type_names
+            b = frame.type_names[1]
             self._warn("composition", f"{where}: {fraction:.0%} of the particles are B (b_type={b!r}), but the "
                                       f"model was trained on the Kob-Andersen mixture with {expected:.0%} B: "
                                       + ("are a_type and b_type swapped? " if abs(fraction - (1 - expected)) < 0.1
@@ -394,7 +394,8 @@ class Classifier:
             # An open window is drawn whole: at another side than training, at another scale.
             raise InputError(
                 f"this CNN sees pictures at the scale of its training boxes (side {side:.4g}): a window of side "
-                f"{box.Lx:.4g} would be drawn {side / box.Lx:.3g} times enlarged and P(glass) would be meaningless. "
+                f"{box.Lx:.4g} would be drawn {max(side / box.Lx, box.Lx / side):.3g} times "
+                f"{'enlarged' if box.Lx < side else 'shrunk'} and P(glass) would be meaningless. "
                 f"Classify the whole periodic frame (frames of any size are seen as tiles of side {side:.4g}), "
                 f"or a window of side {side:.4g}.")
         if (not side or not frame.periodic or (abs(box.xy) < 1e-12 and abs(box.Lx / side - 1) <= self.density_tolerance

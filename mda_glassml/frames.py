@@ -112,7 +112,7 @@ def make_box(box: Any, frame: int | None = None) -> freud.Box:
     Accepts a 2D :class:`freud.box.Box`, ``[Lx, Ly]``, ``[Lx, Ly, Lz]`` (Lz is
     ignored: 2D data often carries Lz = 0 or 1), MDAnalysis dimensions
     ``[Lx, Ly, Lz, alpha, beta, gamma]`` (gamma may tilt the box in the plane;
-    alpha and beta are ignored) or a HOOMD/GSD box ``[Lx, Ly, Lz, xy, xz, yz]``
+    alpha and beta must be 90) or a HOOMD/GSD box ``[Lx, Ly, Lz, xy, xz, yz]``
     passed as ``{"hoomd": box}``.
     """
     where = _where(frame)
@@ -139,7 +139,8 @@ def make_box(box: Any, frame: int | None = None) -> freud.Box:
                 raise InputError(
                     f"the box{where} has angles alpha={values[3]:.6g}, beta={values[4]:.6g} (both must be 90 for "
                     "a 2D box: only gamma may tilt it in the plane); give [Lx, Ly, Lz, 90, 90, gamma], or "
-                    "{'hoomd': [Lx, Ly, Lz, xy, xz, yz]} for a HOOMD-blue box."
+                    "{'hoomd': [Lx, Ly, Lz, xy, xz, yz]} for a HOOMD-blue box (a GSD file read by MDAnalysis "
+                    "through another reader than its GSD one stores tilts here: use Frame.from_gsd)."
                 )
             a, b, gamma = values[0], values[1], np.deg2rad(values[5])
             if not np.isfinite(gamma) or not 0 < gamma < np.pi:
@@ -346,7 +347,7 @@ class Frame:
         if codes.shape != (n,):
             raise InputError(f"got {codes.size} types for {n} particles{where}.")
         # Into the box in float64 first: unwrapped coordinates (LAMMPS xu yu) far out would lose digits in
-        # float32 (0.06 at 10^4 boxes); freud's wrap then settles float32 rounding at the edges.
+        # float32 (0.03 at 10^4 boxes); freud's wrap then settles float32 rounding (a few ulps).
         y_images = np.floor(pos[:, 1] / box.Ly + 0.5)
         x = pos[:, 0] - y_images * box.xy * box.Ly
         y = pos[:, 1] - y_images * box.Ly
@@ -464,11 +465,19 @@ def _rebuild_frame(positions, types, box, periodic, index, type_names, box_cente
 
 def as_atomgroup(atoms: Any) -> Any:
     """An MDAnalysis AtomGroup from an AtomGroup or a Universe (its atoms), else an InputError."""
-    group = getattr(atoms, "atoms", None)  # a Universe's atoms; an AtomGroup's are itself
-    if group is None or not hasattr(group, "universe") or not hasattr(group, "positions"):
+    import MDAnalysis as mda  # noqa: PLC0415
+
+    if isinstance(atoms, mda.Universe):
+        atoms = atoms.atoms
+    if isinstance(atoms, mda.core.groups.UpdatingAtomGroup):
+        # Its .atoms would be frame 0's particles, silently frozen; per-frame particle sets are not supported.
+        raise InputError("an updating selection changes its particles from frame to frame; these analyses need "
+                         "the same particles in every frame: select without updating=True (for a region of "
+                         "every frame, use window=).")
+    if not isinstance(atoms, mda.AtomGroup):
         raise InputError(f"expected an MDAnalysis AtomGroup (e.g. u.atoms or u.select_atoms('type A B')) or a "
                          f"Universe, got {type(atoms).__name__}.")
-    return group
+    return atoms
 
 
 class AtomGroupFrames:
@@ -494,6 +503,7 @@ class AtomGroupFrames:
         if not hasattr(atomgroup, "types"):
             raise InputError("the topology has no particle types; load one that has (e.g. a GSD or a LAMMPS data file).")
         self.atomgroup = atomgroup
+        self._gsd = _read_from_gsd(atomgroup.universe.trajectory)
         self.a_type, self.b_type = str(a_type), str(b_type)
         self.codes = type_codes(atomgroup.types, a_type, b_type)
 
@@ -501,9 +511,19 @@ class AtomGroupFrames:
         trajectory = self.atomgroup.universe.trajectory
         ts = trajectory.ts
         box = ts.dimensions
-        if box is not None and trajectory.format == "GSD":
+        if box is not None and self._gsd:
             box = _gsd_reader_box(box, ts.frame)
         return Frame._from_codes(self.atomgroup.positions, self.codes, box, (self.a_type, self.b_type), ts.frame)
+
+
+def _read_from_gsd(trajectory: Any) -> bool:
+    """Whether MDAnalysis' GSD reader made these dimensions: read directly, chained, or copied into memory."""
+    readers = getattr(trajectory, "readers", None)  # a ChainReader
+    if readers:
+        return all(r.format == "GSD" for r in readers)
+    if trajectory.format == "MEMORY":  # transfer_to_memory keeps the source's file name and dimensions
+        return str(getattr(trajectory, "filename", "")).lower().endswith(".gsd")
+    return trajectory.format == "GSD"
 
 
 def _gsd_reader_box(dimensions: np.ndarray, frame: int) -> dict:

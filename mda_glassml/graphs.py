@@ -345,6 +345,13 @@ def check_window_side(frame: Frame, side: Any) -> float:
     return side
 
 
+def check_window_request(side: Any, center: Any) -> None:
+    """Refuse a window centre given without a window (it would silently do nothing)."""
+    if side is None and center is not None:
+        raise InputError("window_center without window: give the window's side too (window=12, the side the "
+                         "paper and the shipped models use).")
+
+
 def _window_delta(frame: Frame, side: float, center: Any) -> tuple[np.ndarray, np.ndarray]:
     side = check_window_side(frame, side)
     c = frame.box_center if center is None else center

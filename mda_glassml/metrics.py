@@ -40,7 +40,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .frames import A, B, Frame
-from .graphs import b_neighbor_edges, window as cut_window
+from .graphs import b_neighbor_edges, check_window_request, window as cut_window
 
 __all__ = ["BNeighborResult", "b_neighbor_metrics", "graph_counts"]
 
@@ -183,6 +183,7 @@ def b_neighbor_metrics(
     >>> m.n_components, m.n_bb_edges, m.n_isolated_a
     (1, 0, 14)
     """
+    check_window_request(window, window_center)
     if window is not None:
         frame = cut_window(frame, window, window_center)
     edges = b_neighbor_edges(frame, k, definition)

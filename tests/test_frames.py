@@ -245,3 +245,31 @@ def test_from_gsd_wants_a_frame_and_a_universe_serves_as_its_atoms(random_gsd):
     assert Frame.from_atomgroup(u).n_particles == Frame.from_atomgroup(u.atoms).n_particles == 300
     with pytest.raises(InputError, match="expected an MDAnalysis AtomGroup .* got list"):
         AtomGroupFrames([1, 2])
+
+
+def test_chained_and_in_memory_gsd_get_the_hoomd_box_too(tmp_path):
+    snap = gsd.hoomd.Frame()
+    snap.configuration.box, snap.configuration.dimensions = [20, 16, 0, 0.3, 0, 0], 2
+    snap.particles.N, snap.particles.types = 2, ["A", "B"]
+    snap.particles.typeid = [0, 1]
+    snap.particles.position = np.array([[1, 2, 0], [-3, 4, 0]], np.float32)
+    paths = [str(tmp_path / f"{i}.gsd") for i in range(2)]
+    for path in paths:
+        with gsd.hoomd.open(path, "w") as traj:
+            traj.append(snap)
+    expected = Frame.from_gsd(snap)
+    chained = mda.Universe(paths[0], paths)
+    memory = mda.Universe(paths[0])
+    memory.transfer_to_memory()
+    for u in (chained, memory):
+        f = Frame.from_atomgroup(u.atoms)
+        assert f.box_center == (0.0, 0.0) and f.box.xy == pytest.approx(0.3, abs=1e-6)
+        np.testing.assert_allclose(f.positions, expected.positions, atol=1e-5)
+
+
+def test_an_updating_selection_is_refused_not_frozen():
+    from mda_glassml.data import EXAMPLE_TRAJECTORY
+
+    u = mda.Universe(EXAMPLE_TRAJECTORY)
+    with pytest.raises(InputError, match="an updating selection changes its particles"):
+        AtomGroupFrames(u.select_atoms("prop x < 0", updating=True))

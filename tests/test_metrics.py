@@ -124,3 +124,11 @@ def test_window_metrics_default_to_the_box_centre():
     assert default.n_particles == at_centre.n_particles == window(frame, 6.0, (9.0, 9.0)).n_particles
     assert (default.n_components, default.n_bb_edges) == (at_centre.n_components, at_centre.n_bb_edges)
     assert default.n_particles != b_neighbor_metrics(frame, window=6.0, window_center=(0.0, 0.0)).n_particles
+
+
+def test_a_window_center_without_a_window_is_refused():
+    from mda_glassml.frames import InputError
+
+    frame = Frame.from_arrays([[0, 0], [1, 1], [2, 2], [3, 0]], ["A", "B", "A", "B"], [10, 10])
+    with pytest.raises(InputError, match="window_center without window"):
+        b_neighbor_metrics(frame, 2, window_center=(1.0, 1.0))

@@ -145,7 +145,7 @@ class FrameAnalysis(AnalysisBase):
             return super()._compute(indexed_frames, verbose, **kwargs)
         except InputError as err:
             frame = getattr(getattr(self, "_ts", None), "frame", None)
-            if frame is None or " frame " in f" {err}":
+            if frame is None or f"frame {frame}" in str(err):
                 raise
             raise InputError(f"frame {frame}: {err}") from None
         except ValueError as err:

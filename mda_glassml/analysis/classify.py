@@ -10,6 +10,7 @@ from MDAnalysis.analysis.results import ResultsGroup
 from ..attention import check_cut
 from ..classify import Classifier
 from ..frames import InputError
+from ..graphs import check_window_request
 from ..models.tiled import DEFAULT_TILE_NODES
 from .base import FrameAnalysis
 from .bneighbor import _COUNTS, _NORMALISED
@@ -245,6 +246,7 @@ class AttentionGraphMetrics(FrameAnalysis):
         if self.classifier.kind != "dmpnn" or not self.classifier.model.config.attention:
             raise InputError("attention metrics need a D-MPNN built with attention.")
         check_cut(cut)
+        check_window_request(window, window_center)
         if window is not None:  # a bad window or centre fails now, not in run() as if a frame were at fault
             from ..graphs import window as cut_window  # noqa: PLC0415
 
