@@ -84,6 +84,9 @@ def type_codes(types: Sequence[Any], a_type: Any = "A", b_type: Any = "B") -> np
         If a name is missing, the two names are equal, or particles of other
         types are present (the message lists the types that are).
     """
+    for name, value in (("a_type", a_type), ("b_type", b_type)):
+        if value is None or isinstance(value, bool) or not isinstance(value, (str, int, np.integer)):
+            raise InputError(f"{name} must be a type name (a string, or a LAMMPS type number), got {value!r}.")
     names = np.asarray(types).astype(str)
     a_type, b_type = str(a_type), str(b_type)
     present = sorted(set(names.tolist()))
@@ -311,6 +314,8 @@ class Frame:
         box_center: Any = None,
     ) -> "Frame":
         # Positions and box are checked every frame; type names once (see AtomGroupFrames).
+        if frame is not None and (isinstance(frame, bool) or not isinstance(frame, (int, np.integer))):
+            raise InputError(f"frame must be the frame's index (a whole number) or None, got {frame!r}.")
         where = _where(frame)
         spec, box = box, make_box(box, frame)
         if box_center is None:

@@ -539,7 +539,7 @@ def test_classifier_inputs_are_named(tmp_path):
         clf.attention(window(glass, 0.3))
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "model.pt").write_bytes(b"")
-    for model, message in ((None, "model must be a shipped model's name"), (3, "got 3"),
+    for model, message in ((None, "model must be a shipped model's name"), (3, "got 3"), ("", "got ''"),
                            (tmp_path / "run", "is a folder \\(it holds model.pt: give that file\\)"),
                            (tmp_path / "run" / "model.pt", "not a readable model bundle")):
         with pytest.raises(InputError, match=message):

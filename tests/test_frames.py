@@ -273,3 +273,13 @@ def test_an_updating_selection_is_refused_not_frozen():
     u = mda.Universe(EXAMPLE_TRAJECTORY)
     with pytest.raises(InputError, match="an updating selection changes its particles"):
         AtomGroupFrames(u.select_atoms("prop x < 0", updating=True))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(a_type=None), "a_type must be a type name .* got None"),
+    (dict(b_type=2.0), "b_type must be a type name .* got 2.0"),
+    (dict(frame="x"), "frame must be the frame's index .* got 'x'"),
+])
+def test_type_names_and_frame_index_must_be_what_they_say(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        Frame.from_arrays([[0, 0], [1, 1]], ["A", "B"], [4, 4], **kwargs)

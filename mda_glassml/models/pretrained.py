@@ -34,7 +34,7 @@ def available_models() -> dict[str, Path]:
 def model_path(model: str | os.PathLike) -> Path:
     """The bundle file of a shipped model name, or ``model`` itself if it is a file."""
     shipped = ', '.join(sorted(_SHIPPED))
-    if not isinstance(model, (str, os.PathLike)):
+    if not isinstance(model, (str, os.PathLike)) or not str(model):
         raise InputError(f"model must be a shipped model's name ({shipped}) or a bundle's path, got {model!r}.")
     if str(model) in _SHIPPED and not Path(model).is_file():  # a name, also as a Path
         path = MODEL_DIR / _SHIPPED[str(model)]
