@@ -34,12 +34,13 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .frames import A, B, Frame
+from .frames import A, B, Frame, InputError
 from .graphs import b_neighbor_edges, check_window_request, window as cut_window
 
 __all__ = ["BNeighborResult", "b_neighbor_metrics", "graph_counts"]
@@ -142,6 +143,20 @@ def graph_counts(edges: np.ndarray, types: np.ndarray) -> BNeighborResult:
     )
 
 
+def metrics_window(frame: Frame, k: Any, window: Any = None, window_center: Any = None) -> Frame:
+    """The window of ``frame`` the metrics are computed in (the frame itself without ``window``), with
+    enough particles for ``k`` neighbours each."""
+    check_window_request(window, window_center)
+    if window is None:
+        return frame
+    cut = cut_window(frame, window, window_center)
+    if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and 0 < k and cut.n_particles <= k:
+        where = "" if frame.index is None else f" in frame {frame.index}"
+        raise InputError(f"the window of side {float(window):.4g}{where} holds {cut.n_particles} particle(s); "
+                         f"k={k} neighbours need at least {k + 1}: use a larger window.")
+    return cut
+
+
 def b_neighbor_metrics(
     frame: Frame,
     k: int = 2,
@@ -183,8 +198,6 @@ def b_neighbor_metrics(
     >>> m.n_components, m.n_bb_edges, m.n_isolated_a
     (1, 0, 14)
     """
-    check_window_request(window, window_center)
-    if window is not None:
-        frame = cut_window(frame, window, window_center)
+    frame = metrics_window(frame, k, window, window_center)
     edges = b_neighbor_edges(frame, k, definition)
     return graph_counts(edges, frame.types)

@@ -124,8 +124,9 @@ def test_an_error_in_a_later_frame_names_that_frame(tmp_path, backend):
     u = mda.Universe(path)
     analysis = BNeighborMetrics(u.atoms, k=2, window=3.0, window_center=(4.0, 4.0))  # frame 0 is fine
     kwargs = {} if backend == "serial" else dict(backend=backend, n_workers=2)
-    with pytest.raises(InputError, match=r"^frame 2: "):
+    with pytest.raises(InputError, match=r"frame 2\b") as err:
         analysis.run(**kwargs)
+    assert str(err.value).count("frame 2") == 1
 
 
 def test_a_changing_particle_count_is_one_clear_error(tmp_path):
@@ -225,3 +226,18 @@ def test_an_rdf_of_a_region_warns_that_its_density_is_the_whole_box(example_univ
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         PartialRDF(example_universe.atoms, r_max=5.0, n_bins=50)
+
+
+def test_an_error_that_names_no_frame_gets_the_frame_it_came_from(random_gsd, monkeypatch):
+    import mda_glassml.analysis.bneighbor as face
+
+    real = face.b_neighbor_metrics
+
+    def fails_on_frame_5(frame, *args, **kwargs):
+        if frame.index == 5:
+            raise InputError("something about this frame is wrong.")
+        return real(frame, *args, **kwargs)
+
+    monkeypatch.setattr(face, "b_neighbor_metrics", fails_on_frame_5)
+    with pytest.raises(InputError, match="^frame 5: something about this frame is wrong.$"):
+        BNeighborMetrics(mda.Universe(random_gsd).atoms).run()

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from ..frames import InputError, check_k
-from ..graphs import DEFINITIONS, check_window_request, window as cut_window
-from ..metrics import b_neighbor_metrics
+from ..graphs import DEFINITIONS
+from ..metrics import b_neighbor_metrics, metrics_window
 from .base import FrameAnalysis
 
 __all__ = ["BNeighborMetrics"]
@@ -96,10 +96,7 @@ class BNeighborMetrics(FrameAnalysis):
         self.definition = definition
         self.window = window
         self.window_center = window_center
-        check_window_request(window, window_center)
-        if window is not None:
-            # Fail now, on the first frame, rather than deep inside run().
-            check_k(self.k, cut_window(self._frames(), window, window_center).n_particles)
+        metrics_window(self._frames(), self.k, window, window_center)  # a bad window fails now, not in run()
 
     def _single_frame(self):
         frame = self._frames()
