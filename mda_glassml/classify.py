@@ -113,6 +113,9 @@ class WindowMap:
     local_probability: np.ndarray  # (N,): mean over the windows holding each particle
 
 
+#: Classifier warns when its model's card reports a validation AUC below this.
+WEAK_AUC = 0.6
+
 #: Classifier.attention warns on graphs whose side exceeds the training window's by more than this factor.
 ATTENTION_SIDE_RATIO = 1.5
 
@@ -239,6 +242,12 @@ class Classifier:
                                  for v, c in cal.get("views", {}).items()}
         self.view = "inherent" if inherent is not None else view
         self._warned: set[str] = set()
+        auc = (self.card.get("scores") or {}).get("validation_auc")
+        if auc is not None and float(auc) < WEAK_AUC:
+            # A model trained badly still loads: users should not read its P(glass) as an answer.
+            self._warn("weak", f"this model's validation AUC is {float(auc):.3g} (0.5 is chance): it barely tells "
+                               "glass from liquid, so its P(glass) means little. Train longer or on more data, or "
+                               "use a shipped model.")
         if view != "auto" and not self.view_calibration:
             self._warn("view_ignored", f"view={view!r} changes nothing for this model: its card has one calibration for "
                                "thermal frames and inherent structures alike (no calibration['views']).")

@@ -560,3 +560,16 @@ def test_the_attention_and_classifier_faces_check_cut_and_window_before_running(
             AttentionGraphMetrics(u.atoms, **kwargs)
     with pytest.raises(InputError, match="window side must be a length, got True"):
         GlassClassifier(u.atoms, model="ka2d-dmpnn", window=True)
+
+
+def test_a_model_that_barely_learnt_warns_when_loaded(tmp_path):
+    feat = Featurizer(k=2)
+    model = DMPNN(feat.node_dim, feat.edge_dim, hidden=8, depth=2, readout="mean")
+    for auc, warns in ((0.48, True), (0.95, False)):
+        path = tmp_path / f"m{auc}.pt"
+        save_bundle(path, model, feat, card={"scores": {"validation_auc": auc}})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            Classifier(path)
+        weak = [w for w in caught if "validation AUC is 0.48 (0.5 is chance)" in str(w.message)]
+        assert bool(weak) == warns
