@@ -303,6 +303,9 @@ def trough_cut(rescaled: Any, min_prominence: float = 0.1) -> float:
     >>> bool(0.11 < cut < 1.0)
     True
     """
+    if isinstance(min_prominence, bool) or not isinstance(min_prominence, (int, float, np.number)) \
+            or not 0 < min_prominence < 1:
+        raise InputError(f"min_prominence is a fraction of the highest density, in (0, 1); got {min_prominence!r}.")
     values = _pool(rescaled)
     if values.size < 20:
         raise InputError(

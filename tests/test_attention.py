@@ -373,3 +373,9 @@ def test_wilcoxon_input_errors():
         compare_glass_liquid(glass, liquid, metrics=["n_isolated_b"])
     with pytest.raises(InputError, match="unknown alternative"):
         compare_glass_liquid(glass, liquid, alternative="smaller")
+
+
+@pytest.mark.parametrize("bad", ["x", -1, 0, 1.5, True])
+def test_trough_cut_refuses_a_prominence_that_is_not_a_fraction(bad):
+    with pytest.raises(InputError, match="min_prominence is a fraction"):
+        trough_cut(bimodal_sample(np.random.default_rng(0)), min_prominence=bad)
