@@ -237,6 +237,14 @@ def test_an_output_folder_of_another_preset_is_refused(smoke, tmp_path):
         Reproduction(get_preset("smoke"), tmp_path / "other", progress=False).run()
     with pytest.raises(InputError, match="unknown step"):
         Reproduction(get_preset("smoke"), tmp_path / "x", progress=False).run(stop_after="everything")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match="afile is a file, not a folder"):
+        Reproduction(get_preset("smoke"), tmp_path / "afile", progress=False).plan()
+    (tmp_path / "cut").mkdir()
+    for damaged in ('{"name": "smo', "[1]"):
+        (tmp_path / "cut" / "preset.json").write_text(damaged)
+        with pytest.raises(InputError, match="preset.json is damaged"):
+            Reproduction(get_preset("smoke"), tmp_path / "cut", progress=False).plan()
 
 
 def test_baselines_on_the_outer_test_folds(ka_dataset1):

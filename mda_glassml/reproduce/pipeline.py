@@ -136,8 +136,17 @@ class Reproduction:
         """Refuse a folder of another preset; record this one's in a new folder (unless ``record`` is False)."""
         path = self.out / "preset.json"
         mine = self.preset.to_dict()
+        if self.out.exists() and not self.out.is_dir():
+            raise InputError(f"--out {self.out} is a file, not a folder: give a new or empty folder")
         if path.is_file():
-            theirs = json.loads(path.read_text())
+            try:
+                theirs = json.loads(path.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                theirs = None
+            if not isinstance(theirs, dict):
+                raise InputError(f"{path} is damaged: it records which preset made this folder, so the results "
+                                 "beside it cannot be trusted to match; give another --out, or delete the folder "
+                                 "to start again")
             if theirs.get("name") != mine["name"]:
                 raise InputError(f"{self.out} holds the results of the {theirs.get('name')!r} preset, not "
                                  f"{mine['name']!r}: give another --out")
