@@ -144,6 +144,14 @@ def test_smoke_preset_runs_every_step(smoke):
     assert str(smoke) not in (smoke / "results.json").read_text()  # paths relative to the folder: it can move
     assert set(results["steps"]["tg"]["rates"]) == {"fast", "slow"}
     assert len([k for k in results["steps"]["datasets"]["datasets"]]) == 12
+    # the campaigns' workers are recorded, and the overhead benchmark reads them
+    assert results["steps"]["campaigns"]["workers"] == 1
+    import subprocess
+    import sys
+
+    bench = Path(__file__).parents[1] / "benchmarks" / "bench_reproduce.py"
+    printed = subprocess.run([sys.executable, str(bench), str(smoke)], capture_output=True, text=True, check=True)
+    assert "x 1 workers" in printed.stdout or "resumed" in printed.stdout
     for fig in ("fig1_is_energy_tg.png", "fig5_15_auc.png", "fig6_cross_dataset.png", "fig7_size.png",
                 "fig8_attention_graphs.png", "fig9_attention_metrics_paper.png", "fig10_17_metrics_vs_t.png", "fig11_rdf_dataset1.png",
                 "fig12_rdf_dataset6.png", "fig6_cross_dataset_baselines.png", "fig9_attention_variants_paper.png"):

@@ -224,8 +224,10 @@ class Reproduction:
 
     # -- the steps --------------------------------------------------------
     def _step_campaigns(self) -> dict[str, Any]:
+        # The workers are recorded for benchmarks/bench_reproduce.py (a cluster's are not known here).
         return {"campaigns": run_campaigns(self.preset, self.out, engine=self.engine, n_workers=self.n_workers,
-                                           scheduler=self.scheduler, progress=self.progress, device=self.device)}
+                                           scheduler=self.scheduler, progress=self.progress, device=self.device),
+                "workers": None if self.scheduler else self.n_workers}
 
     def _step_tg(self) -> dict[str, Any]:
         from .tg_curves import tg_curves  # noqa: PLC0415
