@@ -286,7 +286,11 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--workers", type=int, default=1, help="local worker processes for the campaigns (default 1)")
     rp.add_argument("--scheduler", default=None, help="address of a running dask scheduler (instead of --workers)")
     rp.add_argument("--engine", choices=("lammps", "hoomd"), default="lammps", help="MD engine (default lammps)")
-    rp.add_argument("--device", choices=("auto", "gpu", "cpu"), default="auto", help="HOOMD-blue device")
+    rp.add_argument("--device", choices=("auto", "gpu", "cpu"), default="auto",
+                    help="HOOMD-blue's device for the campaigns (default auto)")
+    rp.add_argument("--train-device", default="cpu",
+                    help="torch's device for the training steps: cpu (default), cuda (an error if there is none) "
+                         "or auto")
     rp.add_argument("--dry-run", action="store_true", help="print the plan and its estimated cost; run nothing")
     rp.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
@@ -625,7 +629,8 @@ def _reproduce(args) -> None:
     if args.scheduler is None and args.workers < 1:
         raise InputError(f"--workers must be a positive integer, got {args.workers}")
     rep = Reproduction(preset, args.out or f"repro-{preset.name}", engine=args.engine, n_workers=args.workers,
-                       scheduler=args.scheduler, device=args.device, progress=not args.quiet)
+                       scheduler=args.scheduler, device=args.device, progress=not args.quiet,
+                       train_device=args.train_device)
     if args.dry_run:
         print(rep.describe_plan())
         return

@@ -108,6 +108,12 @@ def test_paper_dry_run_prints_the_plan(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "10000 runs x N = 4320, 2e+07 steps" in out and "core-hours" in out
     assert not (tmp_path / "p").exists()  # a dry run writes nothing
+    import torch
+
+    if not torch.cuda.is_available():  # the training device is checked before any work, in a dry run too
+        assert main(["reproduce", "--preset", "smoke", "--out", str(tmp_path / "s"), "--dry-run",
+                     "--train-device", "cuda"]) == 2
+        assert "asked for a CUDA GPU, but torch finds none" in capsys.readouterr().err
 
 
 def test_unreachable_scheduler_is_refused_before_any_work(tmp_path):

@@ -60,11 +60,11 @@ def attention_picture(glass: tuple["Frame", np.ndarray], liquid: tuple["Frame", 
 
 def attention_experiment(data: LabelledFrames, out: str | Path, epochs: int = 2, n_windows: int = 20,
                          params: dict[str, Any] | None = None, seed: int = 0,
-                         options: dict[str, Any] | None = None) -> dict[str, Any]:
+                         options: dict[str, Any] | None = None, device: str = "cpu") -> dict[str, Any]:
     """Train the attention model on ``data`` (dataset 1) and test glass against liquid; a JSON-able summary.
 
     ``options`` go to the D-MPNN builder (e.g. ``readout="sum"``, the paper's
-    equation 8, or ``windows_per_frame``).
+    equation 8, or ``windows_per_frame``); ``device`` is torch's, for training.
     """
     from ..classify import Classifier  # noqa: PLC0415
     from ..training.loop import TrainConfig  # noqa: PLC0415
@@ -72,7 +72,7 @@ def attention_experiment(data: LabelledFrames, out: str | Path, epochs: int = 2,
 
     params = {**ATTENTION_PARAMS, **(params or {})}
     out = Path(out)
-    config = TrainConfig(epochs=epochs, seed=seed, progress=False)
+    config = TrainConfig(epochs=epochs, seed=seed, progress=False, device=device)
     card = train_model(data, out, "dmpnn", params=params, config=config, fractions=SPLIT, **(options or {}))
     clf = Classifier(out / "model.pt")
     test = data.subset(group_split(data.groups, SPLIT, seed=seed)[2])
@@ -127,7 +127,7 @@ DEFAULT_VARIANTS: tuple[dict[str, Any], ...] = (
 
 def attention_variants(data: LabelledFrames, out: str | Path, variants: tuple[dict[str, Any], ...] = DEFAULT_VARIANTS,
                        n_windows: int = 20, seed: int = 0, base_params: dict[str, Any] | None = None,
-                       ) -> list[dict[str, Any]]:
+                       device: str = "cpu") -> list[dict[str, Any]]:
     """:func:`attention_experiment` once per variant (one folder each); per variant its AUC and test results.
 
     Each row: the variant's name, epochs, parameters and options, its test
@@ -139,7 +139,7 @@ def attention_variants(data: LabelledFrames, out: str | Path, variants: tuple[di
     for k, v in enumerate(variants):
         params = {**(base_params or {}), **v.get("params", {})}
         res = attention_experiment(data, Path(out) / f"variant{k}", epochs=v["epochs"], n_windows=n_windows,
-                                   params=params, seed=seed, options=v.get("options"))
+                                   params=params, seed=seed, options=v.get("options"), device=device)
         cuts = {}
         for cut, r in res["cuts"].items():
             cuts[cut] = r if "error" in r else {"cut": r["cut"], "tests": r["tests"]}

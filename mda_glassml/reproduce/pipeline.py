@@ -106,16 +106,24 @@ class Reproduction:
     out : path
         Output folder (created); refused if it holds another preset's results.
     engine, n_workers, scheduler, device
-        How the campaigns run (see :func:`~mda_glassml.simulation.campaign.run_campaign`).
+        How the campaigns run (see :func:`~mda_glassml.simulation.campaign.run_campaign`);
+        ``device`` is HOOMD-blue's.
+    train_device : str
+        torch's device for the training steps (cross-validation, attention): ``"cpu"``
+        (default), ``"cuda"`` or ``"auto"``.
     progress : bool
         Progress bars and one line per step.
     """
 
     def __init__(self, preset: Preset, out: str | os.PathLike, engine: str = "lammps", n_workers: int = 1,
-                 scheduler: str | None = None, device: str = "auto", progress: bool = True):
+                 scheduler: str | None = None, device: str = "auto", progress: bool = True,
+                 train_device: str = "cpu"):
+        from ..models.device import torch_device  # noqa: PLC0415
+
         self.preset = preset
         self.out = Path(out)
         self.engine, self.n_workers, self.scheduler, self.device = engine, n_workers, scheduler, device
+        self.train_device = str(torch_device(train_device))  # a missing GPU fails now, not at the first training
         self.progress = progress
 
     # -- the folder -------------------------------------------------------
@@ -254,7 +262,7 @@ class Reproduction:
                             p.dmpnn_space, p.cv_epochs),
                   "cnn": (functools.partial(cnn_builder, image_size=p.cnn_image_size, shift=p.cnn_shift),
                           p.cnn_space, p.cnn_epochs or p.cv_epochs)}
-        config = TrainConfig(seed=0, progress=False)
+        config = TrainConfig(seed=0, progress=False, device=self.train_device)
         out: dict[str, Any] = {}
         for d in range(1, 7):
             manifest = self.out / "datasets" / f"dataset{d}.csv"
@@ -333,7 +341,8 @@ class Reproduction:
 
         p = self.preset
         res = attention_experiment(self._datasets()["dataset1"], self.out / "attention", epochs=p.attention_epochs,
-                                   n_windows=p.attention_windows, params=p.attention_params)
+                                   n_windows=p.attention_windows, params=p.attention_params,
+                                   device=self.train_device)
         for cut, r in res["cuts"].items():
             if "error" in r:
                 continue
@@ -346,7 +355,8 @@ class Reproduction:
 
         p = self.preset
         rows = attention_variants(self._datasets()["dataset1"], self.out / "attention_variants", p.attention_variants,
-                                  n_windows=p.attention_windows, base_params=p.attention_params)
+                                  n_windows=p.attention_windows, base_params=p.attention_params,
+                                  device=self.train_device)
         return {"variants": rows,
                 "figures": {cut: self._figure(variants_figure(rows, cut), f"fig9_attention_variants_{cut}.png")
                             for cut in ("paper", "trough")}}
