@@ -51,12 +51,16 @@ def bare(run, protocol, seeds, folder):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--particles", type=int, default=1024)
-    parser.add_argument("--steps", type=int, default=40_000)
+    parser.add_argument("--steps", type=int, default=40_000,
+                        help="steps of the cooling, a multiple of its 200 records (default 40000)")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--engines", default="lammps,hoomd")
     parser.add_argument("--device", default="cpu", help="HOOMD-blue device: cpu, gpu or auto (default cpu)")
     args = parser.parse_args()
-    protocol = CoolingProtocol(n_particles=args.particles, n_steps=args.steps, n_records=200)
+    try:
+        protocol = CoolingProtocol(n_particles=args.particles, n_steps=args.steps, n_records=200)
+    except ValueError as err:  # InputError: the protocol's own message, without a traceback
+        parser.error(str(err))
     seeds = run_seeds(1, args.runs)
     print(f"protocol: N = {args.particles}, {args.steps} steps; campaign: records {RECORDS} with FIRE inherent "
           f"structures, {args.runs} runs")

@@ -205,7 +205,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="records to keep: a preset (datasets, tg, all) or comma-separated indices k of 0..200 "
                         "(default: datasets = 1,25,107,149,160,200; hold runs: all)")
     s.add_argument("--seed", type=int, default=1, help="campaign seed; each run's seed derives from it (default 1)")
-    s.add_argument("--workers", type=int, default=1, help="local dask worker processes, one thread each (default 1)")
+    s.add_argument("--workers", type=int, default=None,
+                   help="local dask worker processes, one thread each (default 1; not with --scheduler)")
     s.add_argument("--scheduler", default=None, help="address of a running dask scheduler to use instead")
     s.add_argument("--hold-temperature", type=float, default=None,
                    help="make equilibrium liquids instead: melt at T = 2, quench to this T and hold")
@@ -275,7 +276,8 @@ def _parser() -> argparse.ArgumentParser:
                         'train\'s --window 12)')
     c.add_argument("--readout", choices=("mean", "sum"), default=None,
                    help="D-MPNN graph readout (default mean on windows; sum is the paper's)")
-    c.add_argument("--workers", type=int, default=1, help="run the folds on this many local dask workers")
+    c.add_argument("--workers", type=int, default=None,
+                   help="run the folds on this many local dask workers (default 1; not with --scheduler)")
     c.add_argument("--scheduler", default=None, help="address of a running dask scheduler to use instead")
     rp = sub.add_parser("reproduce", help="the paper's experiments end to end, with a report",
                         description="Run the paper's experiments (campaigns, Tg, datasets, metrics around Tg, RDFs) "
@@ -283,7 +285,8 @@ def _parser() -> argparse.ArgumentParser:
                                     "again to continue; finished steps are kept.")
     rp.add_argument("--preset", default="cpu", help="smoke (CI), cpu (a 2-core machine, default) or paper")
     rp.add_argument("--out", default=None, help="output folder (default: repro-PRESET)")
-    rp.add_argument("--workers", type=int, default=1, help="local worker processes for the campaigns (default 1)")
+    rp.add_argument("--workers", type=int, default=None,
+                    help="local worker processes for the campaigns (default 1; not with --scheduler)")
     rp.add_argument("--scheduler", default=None, help="address of a running dask scheduler (instead of --workers)")
     rp.add_argument("--engine", choices=("lammps", "hoomd"), default="lammps", help="MD engine (default lammps)")
     rp.add_argument("--device", choices=("auto", "gpu", "cpu"), default="auto",
@@ -320,6 +323,17 @@ def _int_list(text: str, what: str) -> list[int]:
         raise UsageError(f"{what} must be comma-separated integers, got {text!r}") from None
 
 
+def _local_workers(args) -> int:
+    """--workers for local dask workers (default 1); refused beside --scheduler, whose cluster has its own."""
+    if args.scheduler is not None and args.workers is not None:
+        raise UsageError(f"--workers {args.workers} with --scheduler: the cluster's workers run the work; give one "
+                         "of the two")
+    workers = 1 if args.workers is None else args.workers
+    if workers < 1:
+        raise UsageError(f"--workers must be a positive integer, got {workers}")
+    return workers
+
+
 def _simulate(args) -> None:
     from .simulation.campaign import ENGINES, parse_records, run_campaign
     from .simulation.protocol import make_protocol
@@ -331,7 +345,7 @@ def _simulate(args) -> None:
     records = parse_records(args.records, protocol)
     try:
         report = run_campaign(args.out, protocol, args.n_trajectories, engine=args.engine, records=records,
-                              campaign_seed=args.seed, n_workers=args.workers, scheduler=args.scheduler,
+                              campaign_seed=args.seed, n_workers=_local_workers(args), scheduler=args.scheduler,
                               progress=not args.quiet, device=args.device)
     except RuntimeError as err:  # failed runs: the message lists them; complete runs are kept
         print(f"mda-glassml simulate: {err}", file=sys.stderr)
@@ -489,7 +503,7 @@ def _crossval(args) -> None:
     else:
         builder = functools.partial(builder, variant=args.variant, image_size=args.image_size)
     result = nested_cv(data, builder=builder, space=space, n_evals=args.evals, epochs=args.epochs, final_epochs=args.final_epochs,
-                       n_folds=args.folds, config=config, out_dir=args.out, n_workers=args.workers,
+                       n_folds=args.folds, config=config, out_dir=args.out, n_workers=_local_workers(args),
                        scheduler=args.scheduler)
     print(result.summary())
     if not args.quiet:
@@ -626,9 +640,7 @@ def _reproduce(args) -> None:
     from .reproduce.presets import get_preset
 
     preset = get_preset(args.preset)
-    if args.scheduler is None and args.workers < 1:
-        raise InputError(f"--workers must be a positive integer, got {args.workers}")
-    rep = Reproduction(preset, args.out or f"repro-{preset.name}", engine=args.engine, n_workers=args.workers,
+    rep = Reproduction(preset, args.out or f"repro-{preset.name}", engine=args.engine, n_workers=_local_workers(args),
                        scheduler=args.scheduler, device=args.device, progress=not args.quiet,
                        train_device=args.train_device)
     if args.dry_run:

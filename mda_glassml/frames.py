@@ -103,8 +103,9 @@ def type_codes(types: Sequence[Any], a_type: Any = "A", b_type: Any = "B") -> np
     if others:
         raise InputError(
             f"particles of type(s) {', '.join(map(repr, others))} are neither a_type={a_type!r} nor "
-            f"b_type={b_type!r}; only binary mixtures are supported. Select the two types first, e.g. "
-            f"u.select_atoms('type {a_type} {b_type}')."
+            f"b_type={b_type!r}; only binary mixtures are supported. Select the two types first (MDAnalysis: "
+            f"u.select_atoms('type {a_type} {b_type}'); OVITO: Select type, then Delete selected, before "
+            "this modifier)."
         )
     return (names == b_type).astype(np.int8)
 

@@ -83,6 +83,7 @@ def test_refuses_to_mix(campaign, capsys, args, message):
     (["--hold-temperature", "0.5", "--steps", "200"], "for a hold use --hold-steps"),
     (["--hold-temperature", "0.5", "--hold-steps", "-5"], "positive number of steps"),
     (["--workers", "0"], "workers must be a positive"),
+    (["--workers", "3", "--scheduler", "tcp://nowhere:1"], "--workers 3 with --scheduler"),
 ])
 def test_simulate_bad_input(tmp_path, capsys, args, message):
     argv = ["simulate", "--out", str(tmp_path / "x"), "--n-trajectories", "1", "--quiet", *args]

@@ -34,7 +34,8 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         f"the OVITO modifiers of mda_glassml need OVITO's Python module ({exc}): `pip install ovito` for "
-        "scripts, or install mda-glassml into OVITO Pro with `ovitos -m pip install mda-glassml`."
+        "scripts, or install mda-glassml into OVITO Pro with `ovitos -m pip install --user "
+        "/path/to/mda_glassml` (a clone: there is no PyPI release yet)."
     ) from exc
 
 from ..attention import PAPER_CUT, attention_graph, rescale_weights
