@@ -692,6 +692,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, FileNotFoundError) as err:
         print(f"mda-glassml {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # One line, not the tracebacks of every thread and worker; say what was kept.
+        kept = {"simulate": "; finished runs are kept: run the same command to go on.",
+                "train": "; the last checkpoint is kept: run the same command to go on.",
+                "crossval": "; finished trials are kept: run the same command to go on.",
+                "reproduce": "; finished steps and runs are kept: run the same command to go on.",
+                "metrics": "; nothing was written.", "rdf": "; nothing was written.",
+                "classify": "; nothing was written."}.get(args.command, ".")
+        print(f"mda-glassml {args.command}: interrupted{kept}", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -163,3 +163,16 @@ def test_a_lammps_dump_with_a_topology_and_options_without_a_trajectory(tmp_path
     assert not [w for w in recwarn if "asses" in str(w.message)]  # nothing uses masses: no word about them
     assert main(["metrics", "--topology", str(data), "--quiet"]) == 2
     assert "--topology without a trajectory" in capsys.readouterr().err
+
+
+def test_an_interrupt_is_one_line_that_says_what_was_kept(random_gsd, tmp_path, capsys, monkeypatch):
+    import mda_glassml.analysis.bneighbor as face
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(face, "b_neighbor_metrics", interrupted)
+    out = tmp_path / "m.csv"
+    assert main(["metrics", random_gsd, "--out", str(out), "--quiet"]) == 130
+    assert capsys.readouterr().err.strip() == "mda-glassml metrics: interrupted; nothing was written."
+    assert not out.exists()
