@@ -326,10 +326,15 @@ class Frame:
         except (TypeError, ValueError):
             raise InputError(f"box_center must be two numbers (x, y), got {box_center!r}.") from None
         try:
-            pos = np.asarray(positions, dtype=np.float64)
-        except (TypeError, ValueError) as err:  # ragged lists, strings, complex numbers
+            pos = np.asarray(positions)
+            real = not np.iscomplexobj(pos)
+            if real:
+                pos = pos.astype(np.float64, copy=False)
+        except (TypeError, ValueError) as err:  # ragged lists, strings
             raise InputError(f"positions must be an (N, 2) or (N, 3) array of numbers{where}; numpy says: {err}") \
                 from None
+        if not real:
+            raise InputError(f"positions must be real numbers{where}, got complex ones.")
         if pos.ndim != 2 or pos.shape[1] not in (2, 3):
             raise InputError(f"positions must have shape (N, 2) or (N, 3), got {pos.shape}{where}.")
         n = pos.shape[0]

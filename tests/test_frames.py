@@ -225,6 +225,7 @@ def test_unwrapped_coordinates_far_out_keep_their_digits():
     (dict(positions=[[0, 0], [1]]), "positions must be an \\(N, 2\\) or \\(N, 3\\) array of numbers"),
     (dict(positions=[["a", "b"], [1, 1]]), "array of numbers; numpy says: could not convert"),
     (dict(box_center="ab"), "box_center must be two numbers"),
+    (dict(positions=np.array([[1 + 1j, 0], [1, 1]])), "positions must be real numbers, got complex"),
     (dict(box_center=(1, 2, 3)), "box_center must be two numbers"),
 ])
 def test_odd_arrays_boxes_and_centres_are_named(kwargs, message):
