@@ -378,7 +378,7 @@ class Frame:
 
     @classmethod
     def from_atomgroup(cls, atomgroup: Any, a_type: Any = "A", b_type: Any = "B") -> "Frame":
-        """The current timestep of an MDAnalysis AtomGroup as a frame."""
+        """The current timestep of an MDAnalysis AtomGroup (or of a Universe: all its atoms) as a frame."""
         return AtomGroupFrames(atomgroup, a_type, b_type)()
 
     @classmethod
