@@ -335,3 +335,15 @@ def test_five_fold_pictures_follow_appendix_d():
     assert intact_pentagons(Frame.from_arrays(pos, names, box=[30.0, 30.0])) < intact_pentagons(frame)
     with pytest.raises(InputError, match="too high"):
         five_fold_frame(1080, 10.0, np.random.default_rng(0))
+
+
+def test_the_variants_figure_lays_out_when_no_variant_has_the_cut():
+    import io
+    import warnings
+
+    from mda_glassml.reproduce.attention_stats import variants_figure
+
+    rows = [{"name": f"v{i}", "cuts": {"trough": {"error": "one mode"}}} for i in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib: "constrained_layout not applied because axes sizes collapsed"
+        variants_figure(rows, "trough").savefig(io.BytesIO(), dpi=110)

@@ -165,6 +165,8 @@ def variants_figure(rows: list[dict[str, Any]], cut: str = "paper") -> "Figure":
             ax.text(i, 0.1, "no such cut\n(one mode)", ha="center", va="bottom", fontsize="x-small", color="0.4")
     ax.axhline(-np.log10(0.05), color="k", ls="--", lw=1, label="p = 0.05")
     ax.set_xlim(-0.6, len(rows) - 0.4)
+    # -log10 p >= 0; from 0, the "no such cut" notes stay inside the axes even with no bars (the layout collapsed)
+    ax.set_ylim(bottom=0)
     ax.set_xticks(x, [r["name"] for r in rows], rotation=20, ha="right", fontsize="small")
     ax.set_ylabel("-log10 p (one-sided, the paper's direction)")
     ax.set_title(f"Attention metrics, glass vs liquid, per training variant (cut: {cut})")
