@@ -513,8 +513,13 @@ class AtomGroupFrames:
             raise InputError("the AtomGroup is empty: select at least the A and B particles.")
         if not hasattr(atomgroup, "types"):
             raise InputError("the topology has no particle types; load one that has (e.g. a GSD or a LAMMPS data file).")
+        try:
+            trajectory = atomgroup.universe.trajectory
+        except AttributeError:  # MDAnalysis: "No trajectory loaded into Universe"
+            raise InputError("the Universe has no coordinates (no trajectory loaded); load one, e.g. "
+                             "mda.Universe(topology, trajectory).") from None
         self.atomgroup = atomgroup
-        self._gsd = _read_from_gsd(atomgroup.universe.trajectory)
+        self._gsd = _read_from_gsd(trajectory)
         self.a_type, self.b_type = str(a_type), str(b_type)
         self.codes = type_codes(atomgroup.types, a_type, b_type)
 

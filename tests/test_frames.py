@@ -284,3 +284,13 @@ def test_an_updating_selection_is_refused_not_frozen():
 def test_type_names_and_frame_index_must_be_what_they_say(kwargs, message):
     with pytest.raises(InputError, match=message):
         Frame.from_arrays([[0, 0], [1, 1]], ["A", "B"], [4, 4], **kwargs)
+
+
+def test_a_universe_without_coordinates_is_named():
+    from mda_glassml.analysis import BNeighborMetrics
+
+    u = mda.Universe.empty(3, atom_resindex=[0, 0, 0])
+    u.add_TopologyAttr("types", ["A", "B", "A"])
+    for make in (AtomGroupFrames, BNeighborMetrics):
+        with pytest.raises(InputError, match="the Universe has no coordinates"):
+            make(u.atoms)

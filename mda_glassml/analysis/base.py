@@ -10,7 +10,7 @@ from MDAnalysis.analysis.backends import BackendSerial
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.analysis.results import ResultsGroup
 
-from ..frames import AtomGroupFrames, InputError, as_atomgroup, unknown_keywords
+from ..frames import AtomGroupFrames, InputError, unknown_keywords
 
 __all__ = ["FrameAnalysis"]
 
@@ -60,9 +60,9 @@ class FrameAnalysis(AnalysisBase):
         if unknown:
             # AnalysisBase takes any keyword: a misspelt one would silently do nothing.
             raise unknown_keywords(type(self).__name__, unknown, _keywords(type(self)))
-        atomgroup = as_atomgroup(atomgroup)
-        super().__init__(atomgroup.universe.trajectory, verbose=verbose)
-        self._frames = AtomGroupFrames(atomgroup, a_type, b_type)
+        frames = AtomGroupFrames(atomgroup, a_type, b_type)  # the input checked first, then MDAnalysis' setup
+        super().__init__(frames.atomgroup.universe.trajectory, verbose=verbose)
+        self._frames = frames
 
     @property
     def atomgroup(self):
