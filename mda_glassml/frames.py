@@ -524,8 +524,7 @@ class AtomGroupFrames:
         self.codes = type_codes(atomgroup.types, a_type, b_type)
 
     def __call__(self) -> Frame:
-        trajectory = self.atomgroup.universe.trajectory
-        ts = trajectory.ts
+        ts = self.atomgroup.universe.trajectory.ts
         box = ts.dimensions
         if box is not None and self._gsd:
             box = _gsd_reader_box(box, ts.frame)
@@ -553,7 +552,8 @@ def _gsd_reader_box(dimensions: np.ndarray, frame: int) -> dict:
     if not np.isfinite(dims[3:]).all():
         raise InputError(
             f"MDAnalysis lost this GSD file's box tilt in frame {frame} (its GSD reader keeps only tilt "
-            "factors between -1 and 1); read the file with Frame.from_gsd (the command line cannot yet: it reads through MDAnalysis)."
+            "factors between -1 and 1); read the file with Frame.from_gsd (the command line cannot yet: it "
+            "reads through MDAnalysis)."
         )
     tilts = np.cos(np.deg2rad(dims[3:]))
     tilts[np.abs(tilts) < 1e-6] = 0.0  # cos(90 degrees) in float32 degrees

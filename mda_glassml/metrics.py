@@ -40,7 +40,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .frames import A, B, Frame, InputError
+from .frames import A, B, Frame, InputError, check_k
 from .graphs import b_neighbor_edges, check_window_request, window as cut_window
 
 __all__ = ["BNeighborResult", "b_neighbor_metrics", "graph_counts"]
@@ -149,8 +149,9 @@ def metrics_window(frame: Frame, k: Any, window: Any = None, window_center: Any 
     check_window_request(window, window_center)
     if window is None:
         return frame
+    k = check_k(k, frame.n_particles)  # k itself first; then whether the window holds enough particles
     cut = cut_window(frame, window, window_center)
-    if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and 0 < k and cut.n_particles <= k:
+    if cut.n_particles <= k:
         where = "" if frame.index is None else f" in frame {frame.index}"
         raise InputError(f"the window of side {float(window):.4g}{where} holds {cut.n_particles} particle(s); "
                          f"k={k} neighbours need at least {k + 1}: use a larger window.")

@@ -65,9 +65,9 @@ def _pairs(frame: Frame, particles: np.ndarray | None = None):
     width = box_width(frame.box)
     if width <= 2 * cut.max():
         raise InputError(
-            f"the box{'' if frame.index is None else f' of frame {frame.index}'} is too small for the Kob-Andersen potential: its cutoff "
-            f"{cut.max():.3g} needs a box more than {2 * cut.max():.3g} wide (minimum image), this one is "
-            f"{width:.4g}."
+            f"the box{'' if frame.index is None else f' of frame {frame.index}'} is too small for the "
+            f"Kob-Andersen potential: its cutoff {cut.max():.3g} needs a box more than {2 * cut.max():.3g} wide "
+            f"(minimum image), this one is {width:.4g}."
         )
     query = freud.locality.AABBQuery(frame.box, frame.points3d)
     if particles is None:

@@ -47,9 +47,8 @@ def check_rdf_range(r_max: float, n_bins: int, box: freud.box.Box, r_min: float 
         raise InputError(f"need 0 <= r_min < r_max, got r_min={r_min}, r_max={r_max}.")
     half = box_width(box) / 2
     if r_max >= half:
-        x_sides = box.Lx / np.hypot(1.0, box.xy)
-        tilted = f" (the tilt xy={box.xy:.4g} brings the x sides {x_sides:.6g} apart)" \
-            if box.xy and x_sides < min(box.Lx, box.Ly) else ""
+        # the tilt binds when the x sides, brought together by it, are closer than Ly
+        tilted = f" (the tilt xy={box.xy:.4g} brings the x sides {2 * half:.6g} apart)" if 2 * half < box.Ly else ""
         raise InputError(
             f"r_max={r_max} must be smaller than half the box's width ({half:.6g}){tilted}: "
             "beyond that, minimum-image distances are not all counted."

@@ -87,8 +87,8 @@ class GlassClassifier(FrameAnalysis):
                  tile_nodes: int = DEFAULT_TILE_NODES, inherent: str | None = None, compile: bool = False,
                  view: str = "auto", **kwargs: Any):
         super().__init__(atomgroup, a_type, b_type, **kwargs)
-        self.classifier = Classifier(self._default_model if model is None else model, device=device, batch_size=batch_size,
-                                     tile_nodes=tile_nodes, inherent=inherent, compile=compile,
+        self.classifier = Classifier(self._default_model if model is None else model, device=device,
+                                     batch_size=batch_size, tile_nodes=tile_nodes, inherent=inherent, compile=compile,
                                      view=view)
         from ..trajectory import logged_temperature  # noqa: PLC0415
 

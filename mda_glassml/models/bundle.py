@@ -113,7 +113,8 @@ def load_bundle(path: str | os.PathLike, map_location: str = "cpu") -> Bundle:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
         raise InputError(
-            f"{path} is not a readable model bundle ({type(exc).__name__}: {(str(exc).splitlines() or ['empty file?'])[0][:200]}); "
+            f"{path} is not a readable model bundle ({type(exc).__name__}: "
+            f"{(str(exc).splitlines() or ['empty file?'])[0][:200]}); "
             "it may be truncated, corrupt or not made by mda_glassml."
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
