@@ -528,11 +528,19 @@ def _universe(args) -> Any:
     return open_universe(args.trajectory, args.topology, args.format)
 
 
+def _check_backend(args) -> None:
+    """Fail before the trajectory and the model load (seconds) if --workers cannot be used."""
+    if args.workers is None:
+        return
+    if args.backend == "serial":
+        raise UsageError(f"--workers {args.workers} needs a parallel backend: add --backend multiprocessing "
+                         "(or dask); the serial backend runs in this process.")
+    if args.workers < 1:
+        raise UsageError(f"--workers must be a positive integer, got {args.workers}")
+
+
 def _run(analysis, args):
     parallel = args.backend != "serial"
-    if args.workers is not None and not parallel:
-        raise InputError(f"--workers {args.workers} needs a parallel backend: add --backend multiprocessing "
-                         "(or dask); the serial backend runs in this process.")
     return analysis.run(
         start=args.start, stop=args.stop, step=args.step, backend=args.backend,
         n_workers=(args.workers if args.workers is not None else os.cpu_count()) if parallel else None,
@@ -665,6 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for kind in ("out", "plot"):
                 _check_output(getattr(args, kind, None), kind)
             _check_collisions(args)
+            _check_backend(args)
         with warnings.catch_warnings():
             # GSD and LAMMPS dumps carry no time step; MDAnalysis warns on every run.
             warnings.filterwarnings("ignore", message="Reader has no dt information")

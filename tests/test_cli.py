@@ -83,8 +83,8 @@ def test_missing_file_and_wrong_types_are_one_line_errors(random_gsd, tmp_path, 
 @pytest.mark.parametrize("args, message", [
     (["--step", "0"], "step must not be 0"),
     (["--start", "5", "--stop", "2"], "select no frames"),
-    (["--backend", "multiprocessing", "--workers", "-3"], "n_workers must be at least 1"),
-    (["--backend", "multiprocessing", "--workers", "0"], "n_workers must be at least 1"),
+    (["--backend", "multiprocessing", "--workers", "-3"], "--workers must be a positive integer, got -3"),
+    (["--backend", "dask", "--workers", "0"], "--workers must be a positive integer, got 0"),
     (["--workers", "2"], "--workers 2 needs a parallel backend"),
     (["--stop", "-100", "--step", "-1"], "select no frames"),
 ])
@@ -94,6 +94,13 @@ def test_a_bad_frame_selection_is_a_one_line_error(random_gsd, tmp_path, capsys,
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_workers_without_a_parallel_backend_fail_before_the_model_loads(random_gsd, capsys):
+    # The model name is bad too: the --workers mistake must be the one reported, before anything loads.
+    assert main(["classify", random_gsd, "--workers", "2", "--model", "no-such-model"]) == 2
+    err = capsys.readouterr().err
+    assert "--workers 2 needs a parallel backend" in err and "no-such-model" not in err
 
 
 def test_no_output_is_left_half_written(random_gsd, tmp_path):
