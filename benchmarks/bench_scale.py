@@ -38,6 +38,7 @@ import resource
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -231,6 +232,10 @@ def main() -> None:
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--serial-share", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    # GSD files carry no time step and MDAnalysis says so in every process (workers too): dozens of lines
+    # around the table. PYTHONWARNINGS reaches the worker and child processes.
+    os.environ["PYTHONWARNINGS"] = "ignore:Reader has no dt information"
+    warnings.filterwarnings("ignore", message="Reader has no dt information")
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, got {args.repeat}")
     if args.serial_share:
