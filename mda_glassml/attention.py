@@ -52,6 +52,7 @@ from 3 to 0 stand out:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -74,7 +75,12 @@ __all__ = [
     "compare_glass_liquid",
     "MetricTest",
     "GlassLiquidComparison",
+    "AttentionWarning",
 ]
+
+
+class AttentionWarning(UserWarning):
+    """An attention graph that says little about attention (a cut that keeps nearly every edge, or none)."""
 
 #: The original code's fixed cut on rescaled weights (``w' > 0.11``).
 PAPER_CUT = 0.11
@@ -97,6 +103,14 @@ ALTERNATIVES = ("less", "greater", "two-sided")
 
 #: Fewest pairs :func:`compare_glass_liquid` accepts (one-sided p can reach 2**-6 ~ 0.016).
 MIN_PAIRS = 6
+
+#: A cut that keeps more than this fraction of the directed edges leaves the k-NN graph nearly whole (a warning).
+NEARLY_ALL = 0.95
+
+#: The columns of :func:`attention_metrics_table` (besides ``cut``), and of the attention analysis.
+TABLE_METRICS = ("n_particles", "n_components", "n_bb_edges", "n_isolated_a", "n_isolated_b",
+                 "components_per_particle", "bb_edges_per_particle", "isolated_a_per_particle",
+                 "isolated_b_per_particle", "fraction_high")
 
 _LABELS = {
     "n_components": "connected components",
@@ -182,6 +196,12 @@ def check_cut(cut: Any) -> None:
             raise InputError(f'unknown cut {cut!r}; give "paper" (0.11), "trough" or a number.')
     elif isinstance(cut, bool) or not isinstance(cut, (int, float, np.integer, np.floating)) or not np.isfinite(cut):
         raise InputError(f'cut must be "paper", "trough" or a finite number (a rescaled weight); got {cut!r}.')
+    elif not RESCALED_MIN <= cut < RESCALED_MIN + RESCALED_SPAN:
+        # Allowed (the whole k-NN graph, or none of it, is a legitimate reference), but rarely meant.
+        keeps = "every edge" if cut < RESCALED_MIN else "no edge"
+        warnings.warn(f"cut {cut:g} lies outside the rescaled weights' range [0.1, 4.1): it keeps {keeps} of every "
+                      "graph. Rescaled weights run from 0.1 (each graph's weakest edge) to 4.1 (its strongest).",
+                      AttentionWarning, stacklevel=3)
 
 
 def _resolve_cut(cut: str | float, rescaled: Sequence[np.ndarray]) -> float:
@@ -234,7 +254,11 @@ def rescale_weights(weights: Any) -> np.ndarray:
 
 def _pool(rescaled: Any) -> np.ndarray:
     """All graphs' rescaled weights but each graph's smallest and largest (pinned to 0.1 and 4.1)."""
-    graphs = [rescaled] if isinstance(rescaled, np.ndarray) else list(rescaled)
+    if isinstance(rescaled, np.ndarray) and rescaled.ndim > 2:
+        raise InputError(f"rescaled weights must be one graph (E,), graphs of one size (n_graphs, E) or a list of "
+                         f"arrays; got shape {rescaled.shape}.")
+    # a 2-D array is graphs of one size, one a row (as np.array of equal-length graphs makes it)
+    graphs = list(rescaled) if not isinstance(rescaled, np.ndarray) or rescaled.ndim == 2 else [rescaled]
     if graphs and np.ndim(graphs[0]) == 0:  # one graph given as a list of numbers
         graphs = [graphs]
     parts = []
@@ -276,8 +300,9 @@ def trough_cut(rescaled: Any, min_prominence: float = 0.1) -> float:
     Parameters
     ----------
     rescaled : array of float, or sequence of arrays
-        Rescaled weights (:func:`rescale_weights`) of one graph, or one array
-        per graph (pooled).
+        Rescaled weights (:func:`rescale_weights`) of one graph (shape
+        (E,)), or one array per graph (a list, or a 2-D array with one graph
+        a row), pooled.
     min_prominence : float
         Smallest prominence of a mode, relative to the highest density.
 
@@ -318,7 +343,7 @@ def trough_cut(rescaled: Any, min_prominence: float = 0.1) -> float:
         'Use cut="paper" (0.11) or a number, or pool more graphs (trough_cut of many graphs).'
     )
     if np.ptp(x) == 0:
-        raise InputError(unimodal + " (all weights are equal)")
+        raise InputError(unimodal + " (besides each graph's smallest and largest, every weight is the same)")
     kde = gaussian_kde(x)
     bw = float(np.sqrt(kde.covariance[0, 0]))
     grid = np.linspace(x.min() - 3 * bw, x.max() + 3 * bw, 1024)
@@ -426,14 +451,14 @@ def attention_metrics_table(
         cut from the weights of *all* the given graphs pooled (as the paper
         chose one cut from the distribution of the weights) and applies it
         to each.
-
     Returns
     -------
     dict of str to numpy.ndarray
         ``n_particles``, ``n_components``, ``n_bb_edges``, ``n_isolated_a``,
         ``n_isolated_b``, their per-particle twins
         (``components_per_particle``, ``bb_edges_per_particle``,
-        ``isolated_a_per_particle``, ``isolated_b_per_particle``) and
+        ``isolated_a_per_particle``, ``isolated_b_per_particle``),
+        ``fraction_high`` (the fraction of directed edges above the cut) and
         ``cut`` (the numeric cut used), each of length ``len(graphs)``.
 
     Examples
@@ -448,10 +473,17 @@ def attention_metrics_table(
     [0.333, 0.0]
     """
     checked = []
+    if isinstance(graphs, tuple) and len(graphs) in (2, 3) and np.ndim(graphs[0]) == 2:
+        raise InputError("graphs must be a list of (edge_index, weights, types), one a graph; for one graph "
+                         "pass [(edge_index, weights, types)] (or use attention_graph).")
     for g, item in enumerate(graphs):
+        if not isinstance(item, (tuple, list)) or len(item) != 3:
+            got = f"{len(item)} items" if isinstance(item, (tuple, list)) else type(item).__name__
+            raise InputError(f"graph {g}: expected (edge_index, weights, types), got {got}"
+                             + ("; Classifier.attention gives (edge_index, weights): add the frame's types "
+                                "(frame.types)." if isinstance(item, (tuple, list)) and len(item) == 2 else "."))
         try:
-            edge_index, weights, types = item
-            checked.append(_check_graph(edge_index, weights, types))
+            checked.append(_check_graph(*item))
         except (InputError, TypeError, ValueError) as err:
             raise InputError(f"graph {g}: {err}") from None
     if not checked:
@@ -460,11 +492,36 @@ def attention_metrics_table(
     value = _resolve_cut(cut, rescaled)
     rows = []
     for (source, target, _, t), r in zip(checked, rescaled):
-        counts = _count(source, target, r > value, t).counts()
+        high = r > value
+        counts = _count(source, target, high, t).counts()
         counts["isolated_b_per_particle"] = counts["n_isolated_b"] / counts["n_particles"]
+        counts["fraction_high"] = float(high.mean())
         counts["cut"] = value
         rows.append(counts)
     return {key: np.array([row[key] for row in rows]) for key in rows[0]}
+
+
+def _warn_nearly_all(glass: Mapping[str, Any], liquid: Mapping[str, Any]) -> None:
+    """Warn if the cut kept more than 95 % of the directed edges of the glasses and of the liquids alike.
+
+    (In glasses alone that is the paper's finding: ka2d-dmpnn-paper keeps nearly all edges of a glass window.)
+    """
+    try:
+        kept = [np.asarray(side["fraction_high"], dtype=np.float64) for side in (glass, liquid)]
+    except (KeyError, IndexError, TypeError, ValueError):  # not tables of attention_metrics_table
+        return
+    if all(k.size and k.mean() > NEARLY_ALL for k in kept):
+        try:
+            which = f"the cut {float(np.ravel(glass['cut'])[0]):.3g}"
+        except (KeyError, IndexError, TypeError, ValueError):
+            which = "the cut"
+        warnings.warn(
+            f"{which} keeps {100 * kept[0].mean():.1f} % of the glasses' directed edges and "
+            f"{100 * kept[1].mean():.1f} % of the liquids': both attention graphs are nearly the whole k-NN graph, "
+            "so the test compares neighbour graphs, not attention. This model puts few weights near the floor: "
+            "choose a cut from the weights' distribution (trough_cut of many pooled graphs, or a quantile), or "
+            "read the attention of ka2d-dmpnn-paper, on which the paper's cut was chosen.",
+            AttentionWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------- glass vs liquid
@@ -481,6 +538,9 @@ class MetricTest:
         ``"less"``: the glass values are smaller than the liquid's.
     n : int
         Pairs.
+    n_ranked : int
+        Pairs whose difference is not zero: the ones the test ranks (the
+        smallest one-sided p-value is ``2 ** -n_ranked``).
     statistic : float
         The Wilcoxon statistic as :func:`scipy.stats.wilcoxon` returns it.
     pvalue : float
@@ -492,6 +552,7 @@ class MetricTest:
     metric: str
     alternative: str
     n: int
+    n_ranked: int
     statistic: float
     pvalue: float
     median_difference: float
@@ -520,12 +581,12 @@ class GlassLiquidComparison:
 
     def table(self) -> str:
         """The tests as a fixed-width text table."""
-        head = f"{'metric':<26}{'alternative':>12}{'n':>6}{'median glass':>14}{'median liquid':>15}"
+        head = f"{'metric':<26}{'alternative':>12}{'n':>6}{'ranked':>8}{'median glass':>14}{'median liquid':>15}"
         head += f"{'median diff':>13}{'statistic':>11}{'p-value':>11}"
         lines = [head, "-" * len(head)]
         for t in self.tests.values():
             lines.append(
-                f"{t.metric:<26}{t.alternative:>12}{t.n:>6}{t.median_glass:>14.4g}{t.median_liquid:>15.4g}"
+                f"{t.metric:<26}{t.alternative:>12}{t.n:>6}{t.n_ranked:>8}{t.median_glass:>14.4g}{t.median_liquid:>15.4g}"
                 f"{t.median_difference:>13.4g}{t.statistic:>11.4g}{t.pvalue:>11.3g}"
             )
         return "\n".join(lines)
@@ -546,7 +607,8 @@ class GlassLiquidComparison:
             ax.set_xticks([1, 2], ["glass", "liquid"])
             ax.set_ylabel(_LABELS.get(t.metric, t.metric))
             side = {"less": "glass < liquid", "greater": "glass > liquid", "two-sided": "two-sided"}[t.alternative]
-            ax.set_title(f"p = {t.pvalue:.2g} ({side}, n = {t.n})", fontsize=9)
+            ranked = "" if t.n_ranked == t.n else f", {t.n_ranked} differ"
+            ax.set_title(f"p = {t.pvalue:.2g} ({side}, n = {t.n}{ranked})", fontsize=9)
             ax.grid(axis="y", alpha=0.3)
         return fig
 
@@ -579,8 +641,9 @@ def compare_glass_liquid(
     window), so that each difference ``glass[i] - liquid[i]`` removes what the
     two share. :func:`scipy.stats.wilcoxon` runs on those differences with
     its defaults (zero differences are dropped, ``"wilcox"``; exact p-values
-    for small samples without ties). If every difference is zero the test
-    has nothing to rank and reports statistic 0 and p-value 1.
+    for small samples without ties), so it stands on the pairs that differ
+    (``n_ranked``; a warning if fewer than 6). If every difference is zero
+    the test has nothing to rank and reports statistic 0 and p-value 1.
 
     Parameters
     ----------
@@ -602,6 +665,15 @@ def compare_glass_liquid(
         ``tests`` per metric (statistic, p-value, medians, n), ``table()``
         and ``figure()``.
 
+    Warns
+    -----
+    AttentionWarning
+        If both tables carry ``fraction_high`` (those of
+        :func:`attention_metrics_table` do) and the cut kept more than 95 % of
+        the directed edges of the glasses and of the liquids alike: the test
+        then compares neighbour graphs, not attention (``cut="paper"`` on the
+        shipped ``ka2d-dmpnn``: 98–100 %).
+
     Raises
     ------
     InputError
@@ -617,6 +689,7 @@ def compare_glass_liquid(
     >>> result["n_bb_edges"].pvalue   # every glass below its liquid: 2 ** -8
     0.00390625
     """
+    _warn_nearly_all(glass, liquid)
     if isinstance(metrics, str):
         metrics = [metrics]
     try:
@@ -650,7 +723,12 @@ def compare_glass_liquid(
                 f"(with n pairs the smallest one-sided p-value is 2**-n, {2.0 ** -g.size:.3g} here)."
             )
         d = g - l
-        if np.all(d == 0):
+        ranked = int(np.count_nonzero(d))
+        if 0 < ranked < MIN_PAIRS:
+            # wilcoxon drops zero differences: the test stands on these pairs only
+            warnings.warn(f"{metric!r}: only {ranked} of the {g.size} pairs differ (the test ranks those alone), so "
+                          f"its smallest one-sided p-value is 2**-{ranked} = {2.0 ** -ranked:.3g}.", stacklevel=2)
+        if ranked == 0:
             statistic, pvalue = 0.0, 1.0
         else:
             res = wilcoxon(d, alternative=alt)
@@ -659,6 +737,7 @@ def compare_glass_liquid(
             metric=metric,
             alternative=alt,
             n=int(g.size),
+            n_ranked=ranked,
             statistic=statistic,
             pvalue=pvalue,
             median_difference=float(np.median(d)),

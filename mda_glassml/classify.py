@@ -490,20 +490,35 @@ class Classifier:
     def attention(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
         """The D-MPNN's directed edges (2, E) of ``frame`` and their attention weights (sum 1).
 
-        The input of :func:`mda_glassml.attention.attention_graph`.
+        The input of :func:`mda_glassml.attention.attention_graph`. The
+        frame is read as given: a classifier made with ``inherent=`` refuses
+        (pass the inherent structures themselves, e.g. a campaign's
+        ``*_is.gsd``).
         """
         if self.kind != "dmpnn" or not self.model.config.attention:
             raise InputError("attention needs a D-MPNN built with attention; this model is a "
                              f"{self.kind}{'' if self.kind != 'dmpnn' else ' without attention'}.")
+        if not isinstance(frame, Frame):
+            raise InputError(f"attention takes one Frame (Frame.from_atomgroup, Frame.from_gsd, graphs.window, ...), "
+                             f"got {type(frame).__name__}; for an MDAnalysis trajectory use "
+                             "mda_glassml.analysis.AttentionGraphMetrics.")
+        if self.inherent:
+            # probabilities() and window_map() minimise first; attention of the thermal frame would pass for it
+            raise InputError(f"attention reads the frame as given, but this classifier was made with "
+                             f"inherent={self.inherent!r}: its weights would be those of the thermal frame. Pass the "
+                             "inherent structure itself (a campaign's *_is.gsd, or "
+                             "mda_glassml.simulation.inherent.inherent_frames) to a Classifier without inherent=.")
         self.check(frame)
         side, trained = math.sqrt(frame.area), self.train_window
         if trained and side > ATTENTION_SIDE_RATIO * trained:
-            # One softmax over the whole graph: on a far larger graph the weights crowd at the floor.
+            # Rescaling divides by the graph's range: a larger graph holds more extreme edges, so its strongest
+            # edge sets a scale the windows of training never had (a periodic copy of a frame changes nothing).
             self._warn("attention_size", f"a graph of side {side:.4g} is {side / trained:.3g} times the side of the "
-                       f"windows this model learnt its attention on ({trained:.4g}): the weights are normalised over "
-                       "the whole graph, so nearly every edge sits at the floor and the attention graph degenerates "
-                       "(on the bundled 4320-particle frames, 2788-2807 of 2808 A particles isolated). Cut windows of the "
-                       f"training side: AttentionGraphMetrics(..., window={trained:.4g}).")
+                       f"windows this model learnt its attention on ({trained:.4g}): rescaled to [0.1, 4.1] by its "
+                       "range, a larger graph is set by its few most extreme edges, so its attention graph is not the "
+                       "one of the training windows (ka2d-dmpnn-paper on the bundled T = 0.05 glass: 2788 of 2808 A "
+                       "particles isolated in the whole frame, 0 of 110 in its central window of side 12). Cut windows "
+                       f"of the training side: AttentionGraphMetrics(..., window={trained:.4g}).")
         ((edges, weights),) = self.model.attention_per_graph(self._collate([frame]))
         return edges, weights
 

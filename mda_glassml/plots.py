@@ -11,6 +11,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from .frames import InputError
+
 __all__ = ["metrics_figure", "rdf_figure", "training_figure", "classification_figure"]
 
 _METRICS = (
@@ -30,6 +32,12 @@ def metrics_figure(
     >>> len(fig.axes)
     3
     """
+    if x == "frame" and "frame" not in columns and "frames" in columns:
+        x = "frames"  # an analysis' results (MDAnalysis names the column "frames")
+    missing = [key for key in (x, *(k for k, _ in _METRICS)) if key not in columns]
+    if missing:
+        raise InputError(f"metrics_figure needs the columns {', '.join(map(repr, missing))}; these have "
+                         f"{', '.join(map(repr, columns))}.")
     fig = Figure(figsize=(10, 3.2), layout="constrained")
     axes = fig.subplots(1, 3, sharex=True)
     xs = np.asarray(columns[x], dtype=float)

@@ -7,6 +7,7 @@ from conftest import write_gsd
 from reference import random_mixture
 
 from mda_glassml.analysis import BNeighborMetrics, PartialRDF
+from mda_glassml.data import EXAMPLE_TRAJECTORY
 from mda_glassml.frames import Frame, InputError
 from mda_glassml.metrics import b_neighbor_metrics
 from mda_glassml.rdf import partial_rdfs
@@ -241,3 +242,13 @@ def test_an_error_that_names_no_frame_gets_the_frame_it_came_from(random_gsd, mo
     monkeypatch.setattr(face, "b_neighbor_metrics", fails_on_frame_5)
     with pytest.raises(InputError, match="^frame 5: something about this frame is wrong.$"):
         BNeighborMetrics(mda.Universe(random_gsd).atoms).run()
+
+
+def test_metrics_figure_takes_an_analysis_results_and_names_missing_columns():
+    from mda_glassml.plots import metrics_figure
+
+    u = mda.Universe(EXAMPLE_TRAJECTORY)
+    res = BNeighborMetrics(u.atoms).run(step=10).results  # MDAnalysis calls the frame column "frames"
+    assert len(metrics_figure(res).axes) == 3
+    with pytest.raises(InputError, match="needs the columns 'temperature'"):
+        metrics_figure(res, x="temperature")

@@ -1,5 +1,7 @@
 """Attention graphs: hand-worked graphs, the union rule against networkx, cuts, Wilcoxon against scipy."""
 
+import warnings
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from scipy import stats
 
 from mda_glassml.attention import (
     PAPER_CUT,
+    AttentionWarning,
     attention_graph,
     attention_metrics_table,
     compare_glass_liquid,
@@ -76,7 +79,8 @@ def test_a_numeric_cut():
     edge_index, w = hand_graph()
     assert attention_graph(edge_index, w, TYPES, cut=3.0).edges.tolist() == [[0, 1], [3, 4]]
     assert attention_graph(edge_index, w, TYPES, cut=3.5).edges.tolist() == [[0, 1]]
-    g = attention_graph(edge_index, w, TYPES, cut=5)
+    with pytest.warns(AttentionWarning, match="cut 5 lies outside .* it keeps no edge"):
+        g = attention_graph(edge_index, w, TYPES, cut=5)
     assert (g.n_components, g.n_bb_edges, g.n_isolated_a, g.n_isolated_b) == (0, 0, 3, 4)
 
 
@@ -379,3 +383,54 @@ def test_wilcoxon_input_errors():
 def test_trough_cut_refuses_a_prominence_that_is_not_a_fraction(bad):
     with pytest.raises(InputError, match="min_prominence is a fraction"):
         trough_cut(bimodal_sample(np.random.default_rng(0)), min_prominence=bad)
+
+
+def test_trough_cut_reads_a_2d_array_as_one_graph_a_row():
+    # np.array of equal-size graphs is a 2-D array: rows are graphs, each one's pinned 0.1 and 4.1 left out
+    # (read as one graph, those pinned values made a false second mode).
+    rng = np.random.default_rng(3)
+    graphs = [rescale_weights(np.exp(rng.normal(0, 1, 5))) for _ in range(400)]
+    with pytest.raises(InputError, match="single mode"):
+        trough_cut(graphs)
+    with pytest.raises(InputError, match="single mode"):
+        trough_cut(np.array(graphs))
+    with pytest.raises(InputError, match="shape"):
+        trough_cut(np.zeros((2, 2, 30)) + 1.0)
+
+
+def test_the_wilcoxon_test_says_how_many_pairs_it_ranked():
+    glass, liquid = {"x": np.r_[1, 1, 1, [0] * 7]}, {"x": np.r_[2, 2, 2, [0] * 7]}
+    with pytest.warns(UserWarning, match="only 3 of the 10 pairs differ"):
+        test = compare_glass_liquid(glass, liquid, metrics=["x"], alternative="less")["x"]
+    assert (test.n, test.n_ranked, test.pvalue) == (10, 3, 0.125)
+    with pytest.warns(UserWarning, match="only 3"):
+        assert "ranked" in compare_glass_liquid(glass, liquid, metrics=["x"], alternative="less").table()
+
+
+def test_a_cut_that_keeps_every_edge_of_glass_and_liquid_warns_when_compared():
+    ring = np.array([[0, 1, 1, 2, 2, 0], [1, 0, 2, 1, 0, 2]])
+    spread = [(ring, [1, 2, 3, 4, 5, 6], [0, 1, 0])] * 6  # every weight but the weakest above 0.11
+    peaked = [(ring, [1, 0, 0, 0, 0, 0], [0, 1, 0])] * 6  # one edge takes it all
+    full = attention_metrics_table(spread)
+    np.testing.assert_allclose(full["fraction_high"], 5 / 6)
+    kept = attention_metrics_table(spread, cut=0.1)
+    assert (kept["fraction_high"] == 5 / 6).all()
+    # all edges kept on both sides: the test compares neighbour graphs
+    every = attention_metrics_table([(ring, [1, 1, 1, 1, 1, 2], [0, 1, 0])] * 6, cut=PAPER_CUT)
+    every = {**every, "fraction_high": np.ones(6)}
+    with pytest.warns(AttentionWarning, match="keeps 100.0 % of the glasses' directed edges and 100.0 %"):
+        compare_glass_liquid(every, every, metrics=["n_components"])
+    # a glass whose every edge is high against a liquid with one: the paper's finding, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AttentionWarning)
+        compare_glass_liquid(every, attention_metrics_table(peaked), metrics=["n_components"])
+
+
+def test_attention_metrics_table_says_what_a_graph_is():
+    ring = np.array([[0, 1, 1, 2, 2, 0], [1, 0, 2, 1, 0, 2]])
+    with pytest.raises(InputError, match=r"a list of \(edge_index, weights, types\)"):
+        attention_metrics_table((ring, np.ones(6), [0, 1, 0]))
+    with pytest.raises(InputError, match="Classifier.attention gives"):
+        attention_metrics_table([(ring, np.ones(6))])
+    with pytest.raises(InputError, match="graph 0: expected"):
+        attention_metrics_table([ring])

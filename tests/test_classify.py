@@ -17,7 +17,7 @@ from reference import random_mixture
 from torch_geometric.data import Batch
 
 from mda_glassml.analysis import AttentionGraphMetrics, CNNClassifier, GlassClassifier
-from mda_glassml.attention import attention_graph
+from mda_glassml.attention import attention_graph, attention_metrics_table, rescale_weights, trough_cut
 from mda_glassml.classify import Classifier
 from mda_glassml.cli import main
 from mda_glassml.data import EXAMPLE_TRAJECTORY
@@ -573,3 +573,40 @@ def test_a_model_that_barely_learnt_warns_when_loaded(tmp_path):
             Classifier(path)
         weak = [w for w in caught if "validation AUC is 0.48 (0.5 is chance)" in str(w.message)]
         assert bool(weak) == warns
+
+
+def test_attention_metrics_with_a_trough_cut_pool_every_frame(u):
+    # One window's weights rarely have a trough (every window of the bundled run has one mode): the cut is
+    # the trough of all analysed frames pooled, as attention_metrics_table computes it, applied to each.
+    res = AttentionGraphMetrics(u.atoms, model="ka2d-dmpnn-paper", window=12.0, cut="trough").run(step=10).results
+    graphs = list(zip(res.edge_index, res.edge_weights, res.types))
+    assert len(graphs) == 3
+    with pytest.raises(InputError, match="single mode"):
+        attention_graph(*graphs[0], cut="trough")
+    table = attention_metrics_table(graphs, cut="trough")
+    assert res.cut == table["cut"][0] == pytest.approx(trough_cut([rescale_weights(w) for _, w, _ in graphs]))
+    for key in ("n_components", "n_bb_edges", "n_isolated_a", "isolated_b_per_particle", "fraction_high"):
+        np.testing.assert_array_equal(res[key], table[key])
+    assert res.fraction_high[0] < 0.05 < 0.95 < res.fraction_high[-1]  # T = 2 liquid: one pair; the glass: all
+    # No trough even pooled (the shipped ka2d-dmpnn's weights): the error says where the weights are.
+    with pytest.raises(InputError, match="results.edge_weights"):
+        AttentionGraphMetrics(u.atoms, model="ka2d-dmpnn", window=12.0, cut="trough").run(step=10)
+
+
+def test_attention_refuses_what_it_cannot_read(u):
+    frame = Frame.from_atomgroup(u.atoms)
+    clf = Classifier("ka2d-dmpnn-paper")
+    for bad in ([frame], u.atoms, None):
+        with pytest.raises(InputError, match="attention takes one Frame"):
+            clf.attention(bad)
+    # inherent= minimises before probabilities and window maps; attention would silently read the thermal frame
+    with pytest.raises(InputError, match="inherent structure itself"):
+        Classifier("ka2d-dmpnn-paper", inherent="lammps").attention(frame)
+
+
+def test_attention_metrics_refuse_a_depth_one_model(tmp_path, u):
+    feat = Featurizer(k=2, n_rbf=8)
+    path = tmp_path / "d1.pt"
+    save_bundle(path, DMPNN(feat.node_dim, feat.edge_dim, hidden=8, depth=1), feat, card=CARD)
+    with pytest.raises(InputError, match="depth 1"):
+        AttentionGraphMetrics(u.atoms, model=str(path))

@@ -274,5 +274,6 @@ def test_attention_per_graph_feeds_the_attention_graph():
     for g, w, (edges, alpha) in zip(graphs, windows, per_graph):
         assert edges.tolist() == g.edge_index.tolist()  # local indices, the graph's own order
         assert abs(alpha.sum() - 1) < 1e-12
-        result = attention_graph(edges, alpha, w.types, cut=0.0)  # rescaled weights are >= 0.1: every edge
+        with pytest.warns(UserWarning, match="keeps every edge"):  # rescaled weights are >= 0.1: every edge
+            result = attention_graph(edges, alpha, w.types, cut=0.0)
         assert result.n_particles == w.n_particles and result.n_components >= 1

@@ -11,7 +11,7 @@ from conftest import write_gsd  # noqa: E402
 from ovito.io import import_file  # noqa: E402
 from reference import random_mixture  # noqa: E402
 
-from mda_glassml.attention import attention_graph, rescale_weights  # noqa: E402
+from mda_glassml.attention import PAPER_CUT, attention_graph, rescale_weights  # noqa: E402
 from mda_glassml.classify import Classifier  # noqa: E402
 from mda_glassml.data import EXAMPLE_TRAJECTORY  # noqa: E402
 from mda_glassml.graphs import window_members  # noqa: E402
@@ -179,7 +179,12 @@ def test_attention_modifier_matches_core(bundle, gsd_frames, cut):
     classifier = Classifier(bundle)
     (edge_index, weights), = classifier.model.attention_per_graph(classifier._collate([frame]))
     expected = attention_graph(edge_index, weights, frame.types, cut=1.5 if cut == "value" else cut)
-    assert attributes(data, "Attention") == expected.counts()
+    got = attributes(data, "Attention")
+    assert {key: got[key] for key in expected.counts()} == expected.counts()
+    value = 1.5 if cut == "value" else PAPER_CUT
+    assert got["cut"] == value
+    assert got["fraction_high"] == pytest.approx((rescale_weights(weights) > value).mean())
+    assert got["isolated_b_per_particle"] == pytest.approx(expected.n_isolated_b / frame.n_particles)
     np.testing.assert_array_equal(data.particles["Attention Component"], expected.component)
     np.testing.assert_array_equal(data.particles["Attention Isolated"], expected.isolated.astype(int))
     bonds = data.particles.bonds
@@ -206,7 +211,8 @@ def test_attention_modifier_on_a_window_matches_the_window_and_warns_on_whole_fr
     cut, members = window_members(frame, 12.0)
     edge_index, weights = Classifier("ka2d-dmpnn-paper").attention(cut)
     expected = attention_graph(edge_index, weights, cut.types, cut="paper")
-    assert attributes(data, "Attention") == expected.counts()
+    got = attributes(data, "Attention")
+    assert {key: got[key] for key in expected.counts()} == expected.counts()
     component = np.asarray(data.particles["Attention Component"])
     outside = np.setdiff1d(np.arange(frame.n_particles), members)
     np.testing.assert_array_equal(component[members], expected.component)

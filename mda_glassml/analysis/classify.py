@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 from MDAnalysis.analysis.results import ResultsGroup
 
-from ..attention import check_cut
+from ..attention import PAPER_CUT, TABLE_METRICS, attention_metrics_table, check_cut
 from ..classify import Classifier
 from ..frames import InputError
 from ..graphs import check_window_request
 from ..models.tiled import DEFAULT_TILE_NODES
 from .base import FrameAnalysis
-from .bneighbor import _COUNTS, _NORMALISED
+from .bneighbor import _COUNTS
 
 __all__ = ["GlassClassifier", "CNNClassifier", "AttentionGraphMetrics"]
 
@@ -64,8 +64,9 @@ class GlassClassifier(FrameAnalysis):
     ----------
     results.probability : numpy.ndarray
         P(glass) per analysed frame.
-    results.local_probability : numpy.ndarray, shape (n_particles, n_frames)
-        With ``window``: per-particle local P(glass).
+    results.local_probability : numpy.ndarray
+        With ``window``: per-particle local P(glass), one row a particle, one
+        column a frame.
     results.frames, results.times : numpy.ndarray
 
     Examples
@@ -215,11 +216,16 @@ class AttentionGraphMetrics(FrameAnalysis):
         neighbour count k = 2, on which the paper read its attention).
     cut : "paper", "trough" or float
         Which rescaled weights count as high (:func:`mda_glassml.attention.attention_graph`).
+        ``"trough"`` is one cut from the weights of every analysed frame pooled
+        (:func:`~mda_glassml.attention.trough_cut`; one frame's weights rarely
+        have a trough), applied to each: the counts are filled after the last
+        frame, and the weights are kept (``results.edge_index``,
+        ``results.edge_weights``, ``results.types``) whatever ``store_weights``.
     window : float, optional
         Analyse a window of this side centred on ``window_center`` instead of the whole frame.
-        Give the side the model learnt its attention on (12 for the shipped models): its
-        weights are normalised over the whole graph, so on a far larger graph nearly all
-        sit at the floor and the attention graph degenerates (a warning says so).
+        Give the side the model learnt its attention on (12 for the shipped models): each
+        graph's weights are rescaled by their range, which on a far larger graph is set by
+        its few most extreme edges, and the attention graph degenerates (a warning says so).
     window_center : (float, float), optional
         Default: the box centre (as for :class:`~mda_glassml.analysis.BNeighborMetrics`).
     device : str
@@ -232,11 +238,21 @@ class AttentionGraphMetrics(FrameAnalysis):
     ----------
     results.n_components, results.n_bb_edges, results.n_isolated_a, results.n_isolated_b : numpy.ndarray
     results.components_per_particle, results.bb_edges_per_particle, results.isolated_a_per_particle
-    results.edge_index, results.edge_weights : list of numpy.ndarray (with ``store_weights``)
+    results.isolated_b_per_particle : numpy.ndarray
+    results.fraction_high : numpy.ndarray
+        The fraction of directed edges above the cut. Near 1 in liquids as in
+        glasses (``cut="paper"`` on the shipped ``ka2d-dmpnn``), the attention
+        graph is just the k-NN graph; ``compare_glass_liquid`` warns then.
+    results.cut : float
+        The numeric cut applied.
+    results.edge_index, results.edge_weights, results.types : list of numpy.ndarray
+        With ``store_weights`` or ``cut="trough"``: per frame, the directed edges,
+        their weights and the particles' type codes.
     """
 
     _counts = _COUNTS  # the same counts as BNeighborMetrics, of the attention graph
-    _per_frame = _COUNTS + _NORMALISED
+    _per_frame = TABLE_METRICS
+    _kept = ("edge_index", "edge_weights", "types")
 
     def __init__(self, atomgroup: Any, model: Any = "ka2d-dmpnn-paper", a_type: Any = "A", b_type: Any = "B",
                  cut: Any = "paper", window: float | None = None, window_center: Any = None,
@@ -245,6 +261,8 @@ class AttentionGraphMetrics(FrameAnalysis):
         self.classifier = Classifier(model, device=device)
         if self.classifier.kind != "dmpnn" or not self.classifier.model.config.attention:
             raise InputError("attention metrics need a D-MPNN built with attention.")
+        if self.classifier.model.config.depth < 2:
+            raise InputError("this D-MPNN has depth 1: no message passing step, hence no attention weights.")
         check_cut(cut)
         check_window_request(window, window_center)
         if window is not None:  # a bad window or centre fails now, not in run() as if a frame were at fault
@@ -253,26 +271,30 @@ class AttentionGraphMetrics(FrameAnalysis):
             self.classifier.bundle.featurizer.check_size(cut_window(self._frames(), window, window_center))
         self.cut, self.window, self.window_center, self.store_weights = cut, window, window_center, store_weights
 
+    @property
+    def _keeps_weights(self) -> bool:
+        return self.store_weights or self.cut == "trough"
+
     def _prepare(self):
         super()._prepare()
-        if self.store_weights:
-            self.results.edge_index = [None] * self.n_frames
-            self.results.edge_weights = [None] * self.n_frames
+        if self._keeps_weights:
+            for key in self._kept:
+                self.results[key] = [None] * self.n_frames
 
     def _single_frame(self):
-        from ..attention import attention_graph  # noqa: PLC0415
         from ..graphs import window as cut_window  # noqa: PLC0415
 
         frame = self._frames()
         if self.window is not None:
             frame = cut_window(frame, self.window, self.window_center)
         edges, weights = self.classifier.attention(frame)
-        counts = attention_graph(edges, weights, frame.types, cut=self.cut).counts()
-        for key in self._per_frame:
-            self.results[key][self._frame_index] = counts[key]
-        if self.store_weights:
-            self.results.edge_index[self._frame_index] = edges
-            self.results.edge_weights[self._frame_index] = weights
+        if self.cut != "trough":  # a trough cut needs every frame's weights: counted in _conclude
+            row = attention_metrics_table([(edges, weights, frame.types)], self.cut)
+            for key in self._per_frame:
+                self.results[key][self._frame_index] = row[key][0]
+        if self._keeps_weights:
+            for key, value in zip(self._kept, (edges, weights, frame.types)):
+                self.results[key][self._frame_index] = value
 
     def _compute(self, *args: Any, **kwargs: Any):
         _single_threaded_in_worker()
@@ -280,6 +302,21 @@ class AttentionGraphMetrics(FrameAnalysis):
 
     def _get_aggregator(self) -> ResultsGroup:
         lookup = {key: ResultsGroup.ndarray_hstack for key in self._per_frame}
-        if self.store_weights:  # one array a frame, kept in frame order
-            lookup.update({"edge_index": ResultsGroup.flatten_sequence, "edge_weights": ResultsGroup.flatten_sequence})
+        if self._keeps_weights:  # one array a frame, kept in frame order
+            lookup.update({key: ResultsGroup.flatten_sequence for key in self._kept})
         return ResultsGroup(lookup=lookup)
+
+    def _conclude(self):
+        super()._conclude()
+        graphs = list(zip(*(self.results[key] for key in self._kept))) if self.cut == "trough" else None
+        if graphs is not None:
+            try:
+                table = attention_metrics_table(graphs, "trough")
+            except InputError as err:
+                raise InputError(f"{err} The weights of every frame are kept in results.edge_weights (edges and "
+                                 "types beside them): pick a cut from them and run again with cut=<number>.") from None
+            for key in self._per_frame:
+                self.results[key] = table[key]
+            self.results.cut = float(table["cut"][0])
+        else:
+            self.results.cut = PAPER_CUT if self.cut == "paper" else float(self.cut)

@@ -38,7 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "/path/to/mda_glassml` (a clone: there is no PyPI release yet)."
     ) from exc
 
-from ..attention import PAPER_CUT, attention_graph, rescale_weights
+from ..attention import PAPER_CUT, attention_graph, attention_metrics_table, rescale_weights
 from ..frames import Frame, unknown_keywords
 from ..graphs import DEFINITIONS, window_members
 from ..metrics import BNeighborResult, b_neighbor_metrics
@@ -186,7 +186,10 @@ class AttentionModifier(_GlassModifier):
     Writes:
 
     ``GlassML.Attention.*`` (global attributes)
-        The high-attention graph's counts, named as ``GlassML.BNeighbor.*``.
+        The high-attention graph's counts, named as ``GlassML.BNeighbor.*``, and
+        ``isolated_b_per_particle``, ``fraction_high`` (the fraction of directed
+        edges above the cut) and ``cut`` (the numeric cut), as
+        :class:`~mda_glassml.analysis.AttentionGraphMetrics` has them.
     ``Attention Component``, ``Attention Isolated`` (particle properties, int)
         As ``Component`` and ``Isolated`` of :class:`BNeighborModifier`.
     Bonds, with the bond properties ``Attention`` (float) and ``High attention`` (int)
@@ -208,9 +211,9 @@ class AttentionModifier(_GlassModifier):
         The cut with ``cut="value"`` (a rescaled weight, 0.1 .. 4.1).
     window : float
         0: the whole frame. > 0: a square window of this side at the box centre, the
-        input the model learnt its attention on (12 for the shipped models; on a whole
-        frame the weights, normalised over the graph, nearly all sit at the floor and a
-        warning says so). Particles outside it get -1 in both properties and no bonds.
+        input the model learnt its attention on (12 for the shipped models; a whole
+        frame, rescaled by the range of its most extreme edges, is not what the model
+        learnt on, and a warning says so). Particles outside it get -1 in both properties and no bonds.
     create_bonds : bool
         Create a bond for every kNN pair (replacing any bonds of the input).
     """
@@ -229,9 +232,13 @@ class AttentionModifier(_GlassModifier):
             snapshot, members = window_members(snapshot, self.window)
         classifier = cached_classifier(self.model)
         edge_index, weights = classifier.attention(snapshot)
-        result = attention_graph(edge_index, weights, snapshot.types,
-                                 cut=self.cut_value if self.cut == "value" else self.cut)
+        cut = self.cut_value if self.cut == "value" else self.cut
+        result = attention_graph(edge_index, weights, snapshot.types, cut=cut)
         _write_graph(data, "Attention", "Attention ", result, members)
+        # the columns AttentionGraphMetrics has beyond the B-neighbor counts
+        row = attention_metrics_table([(edge_index, weights, snapshot.types)], cut)
+        for key in ("isolated_b_per_particle", "fraction_high", "cut"):
+            data.attributes[f"{PREFIX}.Attention.{key}"] = float(row[key][0])
         if self.create_bonds:
             n = snapshot.n_particles
             pairs, attention = _pair_maximum(edge_index, rescale_weights(weights), n)
