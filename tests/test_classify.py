@@ -113,8 +113,31 @@ def test_density_warning_says_the_numbers(dmpnn_path):
     clf = Classifier(dmpnn_path)
     side = float(np.sqrt(300 / 0.6))
     pos, names = random_mixture(300, side, 0)
-    with pytest.warns(DensityWarning, match=r"density 0\.6 is far from the training density 1\.2"):
+    with pytest.warns(DensityWarning, match=r"density 0\.6 is 50\.0% below the training density 1\.2"):
         clf.probabilities([Frame.from_arrays(pos, names, box=[side, side])])
+
+
+def test_a_few_percent_off_the_training_density_warns_once_per_density(example_universe):
+    # The shipped models read density: 2 % denser moves the D-MPNN's crossing from 0.399 to 0.307 (classify.rst).
+    import warnings
+
+    frame = Frame.from_atomgroup(example_universe.atoms)
+    names = np.where(frame.types == 0, "A", "B")
+
+    def scaled(drho):
+        s = (1 + drho) ** -0.5
+        return Frame.from_arrays(frame.positions * s, names, box=[frame.box.Lx * s, frame.box.Ly * s])
+
+    clf = Classifier("ka2d-dmpnn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DensityWarning)
+        clf.probabilities([frame, scaled(0.005), scaled(-0.005)])
+    with pytest.warns(DensityWarning, match=r"2\.0% above the training density") as record:
+        clf.probabilities([scaled(0.02), scaled(0.021)])  # one run at one density: one warning
+    assert len([w for w in record if "training density" in str(w.message)]) == 1
+    # the same classifier (OVITO keeps one per model) warns again for another file at another density
+    with pytest.warns(DensityWarning, match=r"5\.0% below"):
+        clf.probabilities([scaled(-0.05)])
 
 
 def test_overlapping_particles_are_flagged(dmpnn_path, example_universe):
@@ -132,7 +155,7 @@ def test_overlapping_particles_are_flagged(dmpnn_path, example_universe):
     with pytest.warns(DensityWarning) as record:
         Classifier(dmpnn_path).probabilities([squeezed])
     text = " ".join(str(w.message) for w in record)
-    assert "number density 6 is far from the training density 1.2" in text
+    assert "number density 6 is 400.0% above the training density 1.2" in text
     assert "4320 particles have a neighbour closer than 0.5" in text and "overlaps unphysically" in text
     assert "frame None" not in text
 
@@ -173,7 +196,7 @@ def test_small_windows_at_the_right_density_do_not_warn(dmpnn_path, example_univ
     # a window of a half-density frame still warns
     side = float(np.sqrt(600 / 0.6))
     pos, names = random_mixture(600, side, 0)
-    with pytest.warns(DensityWarning, match="far from the training density"):
+    with pytest.warns(DensityWarning, match="below the training density"):
         clf.check(window(Frame.from_arrays(pos, names, box=[side, side]), 6.0, (0.0, 0.0)))
 
 
@@ -610,3 +633,16 @@ def test_attention_metrics_refuse_a_depth_one_model(tmp_path, u):
     save_bundle(path, DMPNN(feat.node_dim, feat.edge_dim, hidden=8, depth=1), feat, card=CARD)
     with pytest.raises(InputError, match="depth 1"):
         AttentionGraphMetrics(u.atoms, model=str(path))
+
+
+def test_temperature_checks_name_the_cold_and_the_hot_side(dmpnn_path):
+    import warnings
+
+    clf = Classifier(dmpnn_path)
+    with pytest.warns(DensityWarning, match="frame 0: temperature 0.01 is far outside"):
+        clf.check_temperature(0.01, "frame 0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DensityWarning)
+        clf.check_temperature(0.001, "frame 1")  # the cold side was said
+    with pytest.warns(DensityWarning, match="frame 3: temperature 5 is far outside"):
+        clf.check_temperature(5.0, "frame 3")  # the hot side is news
