@@ -93,6 +93,13 @@ def type_codes(types: Sequence[Any], a_type: Any = "A", b_type: Any = "B") -> np
     if a_type == b_type:
         raise InputError(f"a_type and b_type are both {a_type!r}; name two different particle types.")
     missing = [t for t in (a_type, b_type) if t not in present]
+    if len(missing) == 1 and present == [a_type if missing == [b_type] else b_type]:
+        # the other type is there, and nothing else: a one-component frame, not a naming mistake
+        raise InputError(
+            f"every particle is of type {present[0]!r} and none of type {missing[0]!r}: this frame is a one-component "
+            f"system, but these analyses and models are for the binary Kob-Andersen mixture (large {a_type!r} and "
+            f"small {b_type!r}). If this is a selection, select both types."
+        )
     if missing:
         raise InputError(
             f"particle type(s) {', '.join(map(repr, missing))} not present; the types present are "

@@ -294,3 +294,12 @@ def test_a_universe_without_coordinates_is_named():
     for make in (AtomGroupFrames, BNeighborMetrics):
         with pytest.raises(InputError, match="the Universe has no coordinates"):
             make(u.atoms)
+
+
+def test_a_one_component_frame_is_named_as_such():
+    pos = np.random.default_rng(0).random((100, 2)) * 9
+    with pytest.raises(InputError, match="every particle is of type 'A' and none of type 'B': this frame is a "
+                                         "one-component system"):
+        Frame.from_arrays(pos, ["A"] * 100, box=[9, 9])
+    with pytest.raises(InputError, match="not present; the types present are '1', '2'"):  # a naming slip still is
+        Frame.from_arrays(pos, ["1", "2"] * 50, box=[9, 9])
