@@ -59,6 +59,9 @@ def test_shipped_model_reaches_its_recorded_scores(name):
     assert not [v for v in strings(card) + strings(side) if v.startswith("/")]
     assert any(c.startswith("mda-glassml simulate --out ") for c in commands)
     assert any(c.startswith("python -m mda_glassml.models.make_pretrained") for c in commands)
+    if card.get("card_version", 1) >= 2:  # the campaigns' size, not simulate's default 4320
+        n = card["recipe"]["n_particles"]
+        assert all(f"--particles {n} " in c for c in commands if c.startswith("mda-glassml simulate"))
 
 
 @pytest.mark.parametrize("name", ["ka2d-dmpnn", "ka2d-cnn"])

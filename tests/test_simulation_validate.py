@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mda_glassml.frames import InputError
-from mda_glassml.simulation import CoolingProtocol
+from mda_glassml.simulation import FAST_STEPS, CoolingProtocol
 
 lammps_engine = pytest.importorskip("mda_glassml.simulation.lammps")
 if not lammps_engine.lammps_available():
@@ -227,6 +227,14 @@ def test_shipped_models_recipe_end_to_end(small_cooling, hot_liquids, tmp_path):
         assert str(tmp_path) not in text and str(small_cooling) not in text
         assert any(c.startswith(f"mda-glassml simulate --out {small_cooling.name} --n-trajectories 6")
                    for c in card["recipe"]["commands"])
+        # the command remakes this campaign, not one of the defaults' size (it lacked --particles)
+        import shlex
+
+        from mda_glassml.cli import _parser
+
+        cmd = next(c for c in card["recipe"]["commands"] if c.startswith(f"mda-glassml simulate --out {small_cooling.name}"))
+        args, protocol = _parser().parse_args(shlex.split(cmd)[1:]), Campaign.open(small_cooling).protocol
+        assert args.particles == protocol.n_particles and (args.steps or FAST_STEPS) == protocol.n_steps
         held = set(card["heldout_trajectories"])
         assert len([g for g in held if g.startswith(small_cooling.name)]) == 2  # 0.34 of 6 runs, by campaign
         # every held-out set: the model's scores, calibration and the three baselines beside them

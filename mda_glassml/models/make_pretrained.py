@@ -87,6 +87,18 @@ SPECS: dict[str, dict[str, Any]] = {
 }
 
 
+def _engine_options(record: dict, cooling: bool = True) -> str:
+    """``simulate`` options of a campaign record (datasets.json) that differ from the defaults, with a trailing space."""
+    from ..simulation.protocol import FAST_STEPS  # noqa: PLC0415
+
+    options = [f"--particles {record['n_particles']}"]
+    if record.get("engine", "lammps") != "lammps":
+        options.insert(0, f"--engine {record['engine']}")
+    if cooling and record.get("n_steps", FAST_STEPS) != FAST_STEPS:
+        options.append(f"--steps {record['n_steps']}")
+    return " ".join(options) + " "
+
+
 def _load(manifests: Path, name: str) -> LabelledFrames:
     return LabelledFrames.from_manifest(manifests / f"{name}.csv")
 
@@ -521,11 +533,13 @@ def _main_tg(args: argparse.Namespace) -> int:
                                                "n_liquid", "n_band", "per_temperature")},
             "recipe": {
                 "commands": [
+                    # every option that left its default (the particle count always: its default is 4320)
                     f"mda-glassml simulate --out {cooling_name} --n-trajectories {summary['n_cooling_runs']} "
+                    f"{_engine_options(summary['cooling'])}"
                     f"--records {','.join(map(str, summary['cooling_records']))} --seed {summary['cooling']['campaign_seed']}",
-                    *[f"mda-glassml simulate --out {n} --n-trajectories {h['n_runs']} --hold-temperature "
-                      f"{h['hold_temperature']:g} --hold-steps {h['n_steps']} --hold-records {h['n_records']} "
-                      f"--melt-steps {h['melt_steps']} "
+                    *[f"mda-glassml simulate --out {n} --n-trajectories {h['n_runs']} {_engine_options(h, cooling=False)}"
+                      f"--hold-temperature {h['hold_temperature']:g} --hold-steps {h['n_steps']} --hold-records "
+                      f"{h['n_records']} --melt-steps {h['melt_steps']} "
                       f"--seed {h['campaign_seed']}" for n, h in zip(liquid_names, summary["liquids"])],
                     "python -m mda_glassml.models.make_pretrained --recipe tg --cooling " + cooling_name
                     + "".join(f" --liquids {n}" for n in liquid_names) + f" --delta {args.delta:g}"
