@@ -646,3 +646,23 @@ def test_temperature_checks_name_the_cold_and_the_hot_side(dmpnn_path):
         clf.check_temperature(0.001, "frame 1")  # the cold side was said
     with pytest.warns(DensityWarning, match="frame 3: temperature 5 is far outside"):
         clf.check_temperature(5.0, "frame 3")  # the hot side is news
+
+
+def test_warnings_of_worker_processes_reach_the_caller_once(dmpnn_path, tmp_path):
+    # A compressed trajectory: every worker's classifier warns for its first frame. Those warnings went to the
+    # workers' stderr (forked: nowhere), out of reach of the caller's filters; now they come back, once.
+    import MDAnalysis as mda
+
+    from conftest import write_gsd
+
+    u0 = mda.Universe(EXAMPLE_TRAJECTORY)
+    frame = Frame.from_atomgroup(u0.atoms)
+    s, side = 0.95, frame.box.Lx * 0.95
+    names = np.where(frame.types == 0, "A", "B")
+    path = tmp_path / "squeezed.gsd"
+    write_gsd(path, [(np.mod(frame.positions * s, side), names, side)] * 16)
+    u = mda.Universe(str(path))
+    with pytest.warns(DensityWarning) as record:
+        GlassClassifier(u.atoms, model=dmpnn_path).run(backend="multiprocessing", n_workers=2)
+    density = [w for w in record if "training density" in str(w.message)]
+    assert len(density) == 1 and str(density[0].message).startswith("frame 0: number density")

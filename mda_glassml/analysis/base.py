@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -13,6 +15,9 @@ from MDAnalysis.analysis.results import ResultsGroup
 from ..frames import AtomGroupFrames, InputError, unknown_keywords
 
 __all__ = ["FrameAnalysis"]
+
+#: The results key that carries a worker process's warnings to the parent (removed in ``_conclude``).
+_RELAYED = "relayed_warnings"
 
 
 def _whole(name: str, value: Any) -> int | None:
@@ -140,9 +145,24 @@ class FrameAnalysis(AnalysisBase):
         return picked.astype(np.int64) % n  # plain indices, the same on every MDAnalysis version
 
     def _compute(self, indexed_frames: np.ndarray, verbose: bool | None = None, **kwargs: Any):
+        import multiprocessing  # noqa: PLC0415
+
+        if multiprocessing.parent_process() is None:  # serial (or threads): warnings reach the user as they come
+            return self._compute_frames(indexed_frames, verbose, **kwargs)
+        # A worker process: its warnings would go to its own stderr (forked: nowhere), where no filter or
+        # pytest.warns of the caller sees them. They travel with the results; _conclude gives them once.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            out = self._compute_frames(indexed_frames, verbose, **kwargs)
+        self.results[_RELAYED] = [(w.category, str(w.message)) for w in caught]
+        return out
+
+    def _compute_frames(self, indexed_frames: np.ndarray, verbose: bool | None, **kwargs: Any):
         # Every backend runs its frames here: the frame that fails is named, wherever it ran.
         try:
-            return super()._compute(indexed_frames, verbose, **kwargs)
+            out = super()._compute(indexed_frames, verbose, **kwargs)
+            self._finish_part()
+            return out
         except InputError as err:
             frame = getattr(getattr(self, "_ts", None), "frame", None)
             if frame is None or f"frame {frame}" in str(err):
@@ -157,6 +177,9 @@ class FrameAnalysis(AnalysisBase):
                 "with Frame.from_gsd and call the functions (b_neighbor_metrics, ...) frame by frame."
             ) from None
 
+    def _finish_part(self) -> None:
+        """After a part's last frame, in the process that ran it (batched analyses classify their last batch)."""
+
     def _prepare(self):
         for key in self._per_frame:
             self.results[key] = np.zeros(self.n_frames, dtype=np.int64 if key in self._counts else np.float64)
@@ -164,8 +187,19 @@ class FrameAnalysis(AnalysisBase):
     def _conclude(self):
         self.results.frames = self.frames
         self.results.times = self.times
+        relayed = self.results.pop(_RELAYED, None) or []
+        said = set()
+        for category, message in relayed:  # each worker says it for its first frame: once, in frame order
+            key = (category, re.sub(r"^frame \d+: ", "", message))
+            if key not in said:
+                said.add(key)
+                warnings.warn(message, category, stacklevel=3)
 
-    def _get_aggregator(self) -> ResultsGroup:
+    def _aggregations(self) -> dict[str, Any]:
+        """How the workers' results join, per key (``ResultsGroup`` lookup)."""
         lookup = {key: ResultsGroup.ndarray_hstack for key in self._per_frame}
         lookup.update({key: ResultsGroup.ndarray_vstack for key in self._per_frame_arrays})
-        return ResultsGroup(lookup=lookup)
+        return lookup
+
+    def _get_aggregator(self) -> ResultsGroup:
+        return ResultsGroup(lookup={**self._aggregations(), _RELAYED: ResultsGroup.flatten_sequence})

@@ -151,12 +151,13 @@ class GlassClassifier(FrameAnalysis):
         return [frames[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a] or [frames]
 
     def _compute(self, *args: Any, **kwargs: Any):
+        _single_threaded_in_worker()
+        return super()._compute(*args, **kwargs)
+
+    def _finish_part(self) -> None:
         # Frames are classified in batches; the last, partial batch is classified here, in
         # each worker, before the results leave it.
-        _single_threaded_in_worker()
-        out = super()._compute(*args, **kwargs)
         self._flush()
-        return out
 
     def _conclude(self):
         super()._conclude()
@@ -300,11 +301,11 @@ class AttentionGraphMetrics(FrameAnalysis):
         _single_threaded_in_worker()
         return super()._compute(*args, **kwargs)
 
-    def _get_aggregator(self) -> ResultsGroup:
-        lookup = {key: ResultsGroup.ndarray_hstack for key in self._per_frame}
+    def _aggregations(self) -> dict[str, Any]:
+        lookup = super()._aggregations()
         if self._keeps_weights:  # one array a frame, kept in frame order
             lookup.update({key: ResultsGroup.flatten_sequence for key in self._kept})
-        return ResultsGroup(lookup=lookup)
+        return lookup
 
     def _conclude(self):
         super()._conclude()
