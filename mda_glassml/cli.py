@@ -528,6 +528,19 @@ def _universe(args) -> Any:
     return open_universe(args.trajectory, args.topology, args.format)
 
 
+def _check_cheap(args) -> None:
+    """What can be told wrong from the command line alone fails before torch, the trajectory and the model load
+    (seconds)."""
+    from .frames import check_type_pair
+
+    _check_backend(args)
+    check_type_pair(args.a_type, args.b_type)
+    if getattr(args, "model", None) is not None:
+        from .models.pretrained import model_path
+
+        model_path(args.model)  # an unknown name lists the shipped ones
+
+
 def _check_backend(args) -> None:
     """Fail before the trajectory and the model load (seconds) if --workers cannot be used."""
     if args.workers is None:
@@ -673,7 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for kind in ("out", "plot"):
                 _check_output(getattr(args, kind, None), kind)
             _check_collisions(args)
-            _check_backend(args)
+            _check_cheap(args)
         with warnings.catch_warnings():
             # GSD and LAMMPS dumps carry no time step; MDAnalysis warns on every run.
             warnings.filterwarnings("ignore", message="Reader has no dt information")

@@ -35,7 +35,7 @@ from typing import Any, Sequence
 import freud
 import numpy as np
 
-__all__ = ["Frame", "AtomGroupFrames", "InputError", "type_codes", "make_box", "check_k"]
+__all__ = ["Frame", "AtomGroupFrames", "InputError", "type_codes", "check_type_pair", "make_box", "check_k"]
 
 
 class InputError(ValueError):
@@ -72,6 +72,16 @@ def _where(frame: int | None) -> str:
     return "" if frame is None else f" in frame {frame}"
 
 
+def check_type_pair(a_type: Any, b_type: Any) -> tuple[str, str]:
+    """``a_type`` and ``b_type`` as the two type names they must be (strings; LAMMPS numbers allowed)."""
+    for name, value in (("a_type", a_type), ("b_type", b_type)):
+        if value is None or isinstance(value, bool) or not isinstance(value, (str, int, np.integer)):
+            raise InputError(f"{name} must be a type name (a string, or a LAMMPS type number), got {value!r}.")
+    if str(a_type) == str(b_type):
+        raise InputError(f"a_type and b_type are both {str(a_type)!r}; name two different particle types.")
+    return str(a_type), str(b_type)
+
+
 def type_codes(types: Sequence[Any], a_type: Any = "A", b_type: Any = "B") -> np.ndarray:
     """Map per-particle type names to codes (0 for A, 1 for B), with clear errors.
 
@@ -84,14 +94,9 @@ def type_codes(types: Sequence[Any], a_type: Any = "A", b_type: Any = "B") -> np
         If a name is missing, the two names are equal, or particles of other
         types are present (the message lists the types that are).
     """
-    for name, value in (("a_type", a_type), ("b_type", b_type)):
-        if value is None or isinstance(value, bool) or not isinstance(value, (str, int, np.integer)):
-            raise InputError(f"{name} must be a type name (a string, or a LAMMPS type number), got {value!r}.")
+    a_type, b_type = check_type_pair(a_type, b_type)
     names = np.asarray(types).astype(str)
-    a_type, b_type = str(a_type), str(b_type)
     present = sorted(set(names.tolist()))
-    if a_type == b_type:
-        raise InputError(f"a_type and b_type are both {a_type!r}; name two different particle types.")
     missing = [t for t in (a_type, b_type) if t not in present]
     if len(missing) == 1 and present == [a_type if missing == [b_type] else b_type]:
         # the other type is there, and nothing else: a one-component frame, not a naming mistake

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mda_glassml.cli import main
+from mda_glassml.data import EXAMPLE_TRAJECTORY
 
 
 def read_csv(path):
@@ -183,3 +184,15 @@ def test_an_interrupt_is_one_line_that_says_what_was_kept(random_gsd, tmp_path, 
     assert main(["metrics", random_gsd, "--out", str(out), "--quiet"]) == 130
     assert capsys.readouterr().err.strip() == "mda-glassml metrics: interrupted; nothing was written."
     assert not out.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "no-such-model"], "no model 'no-such-model'"),
+    (["--a-type", "A", "--b-type", "A"], "a_type and b_type are both 'A'"),
+])
+def test_command_line_mistakes_fail_before_torch_loads(args, message):
+    # torch, the trajectory and the model take seconds to load: a mistake the command line shows needs none
+    code = ("import sys; from mda_glassml.cli import main; "
+            f"rc = main(['classify', {EXAMPLE_TRAJECTORY!r}, *{args!r}]); print(rc, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert message in done.stderr and done.stdout.split() == ["2", "False"]

@@ -135,7 +135,7 @@ def test_absent_type_lists_the_present_ones():
 
 
 def test_no_b_particles_is_refused():
-    with pytest.raises(InputError, match=r"'B' not present"):
+    with pytest.raises(InputError, match=r"none of type 'B'"):
         Frame.from_arrays([[0, 0], [1, 1]], ["A", "A"], [10, 10])
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -109,6 +110,9 @@ def load_bundle(path: str | os.PathLike, map_location: str = "cpu") -> Bundle:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no model bundle at {path}.")
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; anything else gets torch's long story
+        raise InputError(f"{path} is not a readable model bundle: not the zip archive torch.save writes (truncated, "
+                         "empty, or another kind of file?); bundles come from mda-glassml train or save_bundle.")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
 from ..frames import InputError
-from .bundle import Bundle, load_bundle
+
+if TYPE_CHECKING:
+    from .bundle import Bundle
 
 __all__ = ["MODEL_DIR", "available_models", "load_model", "model_path"]
 
@@ -55,6 +59,8 @@ def model_path(model: str | os.PathLike) -> Path:
 
 def load_model(model: str | os.PathLike | Bundle, map_location: str = "cpu") -> Bundle:
     """A shipped model by name, a bundle by path, or a :class:`~mda_glassml.models.bundle.Bundle` as is."""
+    from .bundle import Bundle, load_bundle  # noqa: PLC0415  (torch: model_path and the names need none)
+
     if isinstance(model, Bundle):
         return model
     return load_bundle(model_path(model), map_location=map_location)
