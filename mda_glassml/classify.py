@@ -424,6 +424,14 @@ class Classifier:
         if (not side or not frame.periodic or (abs(box.xy) < 1e-12 and abs(box.Lx / side - 1) <= SIDE_TOLERANCE
                                                and abs(box.Ly / side - 1) <= SIDE_TOLERANCE)):
             return [frame]
+        shorter = min(float(box.Lx), float(box.Ly))
+        if shorter < (1 - SIDE_TOLERANCE) * side:
+            # its tile is the frame's periodic images side by side: a repeating picture no training box had
+            self._warn(("cnn_small", round(shorter, 1)),
+                       f"this frame's box ({shorter:.4g} across) is smaller than the CNN's training boxes (side "
+                       f"{side:.4g}): it is seen as a tile of its periodic images, {side / shorter:.2g} copies a "
+                       "side, a structure repeating within the picture that training never showed, so P(glass) "
+                       f"may be wrong. Classify frames of side {side:.4g} or more, or use the D-MPNN.")
         return square_tiles(frame, side)
 
     def _cnn_logits(self, frames: list[Frame]) -> np.ndarray:

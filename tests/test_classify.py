@@ -666,3 +666,18 @@ def test_warnings_of_worker_processes_reach_the_caller_once(dmpnn_path, tmp_path
         GlassClassifier(u.atoms, model=dmpnn_path).run(backend="multiprocessing", n_workers=2)
     density = [w for w in record if "training density" in str(w.message)]
     assert len(density) == 1 and str(density[0].message).startswith("frame 0: number density")
+
+
+def test_the_cnn_warns_on_frames_smaller_than_its_training_boxes():
+    import warnings
+
+    clf = Classifier("ka2d-cnn")  # trained on boxes of side 30
+    side = float(np.sqrt(300 / 1.2))  # 15.8: a tile of side 30 is about 1.9 copies of it a side
+    pos, names = random_mixture(300, side, 0)
+    with pytest.warns(DensityWarning, match=r"smaller than the CNN's training boxes .* 1\.9 copies a side"):
+        clf.cnn_tiles(Frame.from_arrays(pos, names, box=[side, side]))
+    side = 30.0
+    pos, names = random_mixture(1080, side, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DensityWarning)
+        clf.cnn_tiles(Frame.from_arrays(pos, names, box=[side, side]))
