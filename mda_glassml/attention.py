@@ -135,6 +135,8 @@ def _array(x: Any) -> np.ndarray:
 
 
 def _check_weights(weights: Any, what: str = "weights") -> np.ndarray:
+    if np.iscomplexobj(_array(weights)):  # numpy would drop the imaginary part with a ComplexWarning
+        raise InputError(f"{what} must be real numbers, one per directed edge; got complex values.")
     try:
         w = _array(weights).astype(np.float64)
     except (TypeError, ValueError):

@@ -509,6 +509,15 @@ class Classifier:
         return self.bundle.featurizer.batch(frames).to(self.device)
 
     # -- attention --------------------------------------------------------
+    def check_attention(self) -> None:
+        """Refuse a model that has no attention weights to read (a CNN, or a D-MPNN without attention or depth)."""
+        if self.kind != "dmpnn" or not self.model.config.attention:
+            raise InputError("attention needs a D-MPNN built with attention; this model is a "
+                             f"{self.kind}{'' if self.kind != 'dmpnn' else ' without attention'}.")
+        if self.model.config.depth < 2:
+            raise InputError("attention needs a D-MPNN of depth 2 or more: this one has depth 1, no message passing "
+                             "step, hence no attention weights.")
+
     def attention(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
         """The D-MPNN's directed edges (2, E) of ``frame`` and their attention weights (sum 1).
 
@@ -517,9 +526,7 @@ class Classifier:
         (pass the inherent structures themselves, e.g. a campaign's
         ``*_is.gsd``).
         """
-        if self.kind != "dmpnn" or not self.model.config.attention:
-            raise InputError("attention needs a D-MPNN built with attention; this model is a "
-                             f"{self.kind}{'' if self.kind != 'dmpnn' else ' without attention'}.")
+        self.check_attention()
         if not isinstance(frame, Frame):
             raise InputError(f"attention takes one Frame (Frame.from_atomgroup, Frame.from_gsd, graphs.window, ...), "
                              f"got {type(frame).__name__}; for an MDAnalysis trajectory use "

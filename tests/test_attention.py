@@ -434,3 +434,8 @@ def test_attention_metrics_table_says_what_a_graph_is():
         attention_metrics_table([(ring, np.ones(6))])
     with pytest.raises(InputError, match="graph 0: expected"):
         attention_metrics_table([ring])
+
+
+def test_complex_weights_are_refused():
+    with pytest.raises(InputError, match="real numbers"):
+        rescale_weights(np.array([0.1, 0.2 + 1j, 0.3]))

@@ -260,10 +260,7 @@ class AttentionGraphMetrics(FrameAnalysis):
                  store_weights: bool = False, device: str = "cpu", **kwargs: Any):
         super().__init__(atomgroup, a_type, b_type, **kwargs)
         self.classifier = Classifier(model, device=device)
-        if self.classifier.kind != "dmpnn" or not self.classifier.model.config.attention:
-            raise InputError("attention metrics need a D-MPNN built with attention.")
-        if self.classifier.model.config.depth < 2:
-            raise InputError("this D-MPNN has depth 1: no message passing step, hence no attention weights.")
+        self.classifier.check_attention()  # the message the OVITO modifier gives too
         check_cut(cut)
         check_window_request(window, window_center)
         if window is not None:  # a bad window or centre fails now, not in run() as if a frame were at fault
