@@ -52,7 +52,6 @@ from 3 to 0 stand out:
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -61,7 +60,7 @@ from matplotlib.figure import Figure
 from scipy.signal import find_peaks
 from scipy.stats import gaussian_kde, wilcoxon
 
-from .frames import InputError
+from .frames import GlassMLWarning, InputError, warn
 from .graphs import undirected
 from .metrics import BNeighborResult, graph_counts
 
@@ -79,7 +78,7 @@ __all__ = [
 ]
 
 
-class AttentionWarning(UserWarning):
+class AttentionWarning(GlassMLWarning):
     """An attention graph that says little about attention (a cut that keeps nearly every edge, or none)."""
 
 #: The original code's fixed cut on rescaled weights (``w' > 0.11``).
@@ -201,9 +200,9 @@ def check_cut(cut: Any) -> None:
     elif not RESCALED_MIN <= cut < RESCALED_MIN + RESCALED_SPAN:
         # Allowed (the whole k-NN graph, or none of it, is a legitimate reference), but rarely meant.
         keeps = "every edge" if cut < RESCALED_MIN else "no edge"
-        warnings.warn(f"cut {cut:g} lies outside the rescaled weights' range [0.1, 4.1): it keeps {keeps} of every "
-                      "graph. Rescaled weights run from 0.1 (each graph's weakest edge) to 4.1 (its strongest).",
-                      AttentionWarning, stacklevel=3)
+        warn(f"cut {cut:g} lies outside the rescaled weights' range [0.1, 4.1): it keeps {keeps} of every "
+             "graph. Rescaled weights run from 0.1 (each graph's weakest edge) to 4.1 (its strongest).",
+             AttentionWarning)
 
 
 def _resolve_cut(cut: str | float, rescaled: Sequence[np.ndarray]) -> float:
@@ -517,13 +516,13 @@ def _warn_nearly_all(glass: Mapping[str, Any], liquid: Mapping[str, Any]) -> Non
             which = f"the cut {float(np.ravel(glass['cut'])[0]):.3g}"
         except (KeyError, IndexError, TypeError, ValueError):
             which = "the cut"
-        warnings.warn(
+        warn(
             f"{which} keeps {100 * kept[0].mean():.1f} % of the glasses' directed edges and "
             f"{100 * kept[1].mean():.1f} % of the liquids': both attention graphs are nearly the whole k-NN graph, "
             "so the test compares neighbour graphs, not attention. This model puts few weights near the floor: "
             "choose a cut from the weights' distribution (trough_cut of many pooled graphs, or a quantile), or "
             "read the attention of ka2d-dmpnn-paper, on which the paper's cut was chosen.",
-            AttentionWarning, stacklevel=3)
+            AttentionWarning)
 
 
 # --------------------------------------------------------------------------- glass vs liquid
@@ -728,8 +727,8 @@ def compare_glass_liquid(
         ranked = int(np.count_nonzero(d))
         if 0 < ranked < MIN_PAIRS:
             # wilcoxon drops zero differences: the test stands on these pairs only
-            warnings.warn(f"{metric!r}: only {ranked} of the {g.size} pairs differ (the test ranks those alone), so "
-                          f"its smallest one-sided p-value is 2**-{ranked} = {2.0 ** -ranked:.3g}.", stacklevel=2)
+            warn(f"{metric!r}: only {ranked} of the {g.size} pairs differ (the test ranks those alone), so "
+                 f"its smallest one-sided p-value is 2**-{ranked} = {2.0 ** -ranked:.3g}.")
         if ranked == 0:
             statistic, pvalue = 0.0, 1.0
         else:

@@ -61,14 +61,13 @@ from __future__ import annotations
 import copy
 import math
 import os
-import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from .frames import DensityWarning, Frame, InputError
+from .frames import DensityWarning, Frame, InputError, warn
 from .graphs import check_window_side, pairs_within, square_tiles, windows_at
 from .models.bundle import Bundle
 from .models.device import torch_device
@@ -361,7 +360,7 @@ class Classifier:
     def _warn(self, key: Any, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            warnings.warn(message, DensityWarning, stacklevel=3)
+            warn(message, DensityWarning)
 
     # -- whole frames -----------------------------------------------------
     @torch.inference_mode()

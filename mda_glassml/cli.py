@@ -693,16 +693,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Nothing here uses masses; MDAnalysis guesses them for LAMMPS dumps and says so.
             warnings.filterwarnings("ignore", message="Guessed all Masses")
             warnings.filterwarnings("ignore", message="Unknown masses are set to 0.0")
-            from .frames import DensityWarning
+            from .frames import DensityWarning, GlassMLWarning
 
             warnings.simplefilter("always", DensityWarning)
             show = warnings.showwarning
 
-            package = str(Path(__file__).resolve().parent)
-
             def _show(message, category, filename, *rest, **kw):
                 # this package's warnings speak to the user: one line, no source line; a library's keep theirs
-                if issubclass(category, DensityWarning) or str(Path(filename).resolve()).startswith(package):
+                if issubclass(category, GlassMLWarning):
                     print(f"mda-glassml {args.command}: warning: {message}", file=sys.stderr)
                 else:
                     show(message, category, filename, *rest, **kw)

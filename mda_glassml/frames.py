@@ -35,7 +35,7 @@ from typing import Any, Sequence
 import freud
 import numpy as np
 
-__all__ = ["Frame", "AtomGroupFrames", "InputError", "type_codes", "check_type_pair", "make_box", "check_k"]
+__all__ = ["Frame", "AtomGroupFrames", "InputError", "GlassMLWarning", "DensityWarning", "type_codes", "check_type_pair", "make_box", "check_k"]
 
 
 class InputError(ValueError):
@@ -46,8 +46,29 @@ class InputError(ValueError):
     """
 
 
-class DensityWarning(UserWarning):
+class GlassMLWarning(UserWarning):
+    """Base of this package's warnings (a :class:`UserWarning`; the command line prints them on one line)."""
+
+
+class DensityWarning(GlassMLWarning):
     """A frame is far from what a model was trained on (its density or box size): results may mislead."""
+
+
+def warn(message: str, category: type[Warning] = GlassMLWarning) -> None:
+    """``warnings.warn`` attributed to the line that called into this package: the user's, not ours."""
+    import os  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import warnings  # noqa: PLC0415
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    # the caller of the outermost frame of this package (decorators such as torch.inference_mode put
+    # library frames between ours)
+    frame, level, outermost = sys._getframe(0), 1, 1
+    while frame is not None:
+        if os.path.abspath(frame.f_code.co_filename).startswith(package):
+            outermost = level
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=outermost + 1)
 
 #: Type codes used inside a :class:`Frame`.
 A, B = 0, 1

@@ -303,3 +303,18 @@ def test_a_one_component_frame_is_named_as_such():
         Frame.from_arrays(pos, ["A"] * 100, box=[9, 9])
     with pytest.raises(InputError, match="not present; the types present are '1', '2'"):  # a naming slip still is
         Frame.from_arrays(pos, ["1", "2"] * 50, box=[9, 9])
+
+
+def test_package_warnings_point_at_the_callers_line():
+    # attributed to the first caller outside the package (here: this file), not to a line deep inside it
+    from mda_glassml.frames import DensityWarning, GlassMLWarning
+
+    side = float(np.sqrt(300 / 0.6))
+    rng = np.random.default_rng(0)
+    frame = Frame.from_arrays(rng.random((300, 2)) * side, np.where(rng.random(300) < 0.35, "B", "A"), [side, side])
+    from mda_glassml.classify import Classifier
+
+    with pytest.warns(DensityWarning) as record:
+        Classifier("ka2d-dmpnn").probabilities([frame])
+    assert issubclass(DensityWarning, GlassMLWarning) and issubclass(GlassMLWarning, UserWarning)
+    assert {w.filename for w in record} == {__file__}

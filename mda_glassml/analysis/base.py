@@ -12,7 +12,7 @@ from MDAnalysis.analysis.backends import BackendSerial
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.analysis.results import ResultsGroup
 
-from ..frames import AtomGroupFrames, InputError, unknown_keywords
+from ..frames import AtomGroupFrames, InputError, unknown_keywords, warn
 
 __all__ = ["FrameAnalysis"]
 
@@ -193,7 +193,7 @@ class FrameAnalysis(AnalysisBase):
             key = (category, re.sub(r"^frame \d+: ", "", message))
             if key not in said:
                 said.add(key)
-                warnings.warn(message, category, stacklevel=3)
+                warn(message, category)
 
     def _aggregations(self) -> dict[str, Any]:
         """How the workers' results join, per key (``ResultsGroup`` lookup)."""

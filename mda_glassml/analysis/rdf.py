@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 from MDAnalysis.analysis.results import Results
 
+from ..frames import warn
 from ..rdf import PAIRS, check_rdf_range, partial_rdfs
 from .base import FrameAnalysis
 
@@ -76,12 +76,11 @@ class PartialRDF(FrameAnalysis):
         left_out = int(np.isin(left.types.astype(str), [self._frames.a_type, self._frames.b_type]).sum()) \
             if len(left) else 0
         if left_out:
-            warnings.warn(
+            warn(
                 f"the selection leaves out {left_out} of the trajectory's {self._frames.a_type}/"
                 f"{self._frames.b_type} particles: g(r) is normalised by the selection's density over the "
                 "whole box, which is right for a random subset but not for a region (there g(r) tends to the "
                 "box's area over the region's at large r). For a region's structure, cut a window instead.",
-                stacklevel=2,
             )
         self.r_max, self.n_bins, self.r_min = float(r_max), int(n_bins), float(r_min)
 

@@ -36,10 +36,11 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable
 
 import torch
+
+from ..frames import GlassMLWarning, warn
 
 __all__ = ["Compiled", "CompileWarning", "CompiledSteps"]
 
@@ -47,7 +48,7 @@ __all__ = ["Compiled", "CompileWarning", "CompiledSteps"]
 _FAILED: list[str] = []
 
 
-class CompileWarning(UserWarning):
+class CompileWarning(GlassMLWarning):
     """``torch.compile`` failed; the eager code ran instead (same results, eager speed)."""
 
 
@@ -97,9 +98,9 @@ class Compiled:
         hint = f" {hint}" if hint else ""
         if not _FAILED:
             _FAILED.append(f"{type(exc).__name__}: {first}")
-            warnings.warn(f"torch.compile failed for {self.name} ({_FAILED[0]}); compiled steps run as eager code "
-                          f"from now on in this process (same results, eager speed).{hint} Without compile=True "
-                          "this warning goes away.", CompileWarning, stacklevel=3)
+            warn(f"torch.compile failed for {self.name} ({_FAILED[0]}); compiled steps run as eager code "
+                 f"from now on in this process (same results, eager speed).{hint} Without compile=True "
+                 "this warning goes away.", CompileWarning)
 
     def __reduce__(self) -> Any:
         raise TypeError("a compiled function does not pickle; pickle the model and compile it where it runs.")

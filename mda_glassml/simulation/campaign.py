@@ -45,14 +45,13 @@ from __future__ import annotations
 import json
 import os
 import time
-import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from ..frames import InputError
+from ..frames import InputError, warn
 from .protocol import CoolingProtocol
 
 __all__ = [
@@ -423,7 +422,7 @@ def run_campaign(
             # "auto" is settled here, so that the CPU fallback is said once, not by every run's worker
             resolved = check_device(device)
             if device == "auto" and resolved == "cpu":
-                warnings.warn(NO_GPU, stacklevel=2)
+                warn(NO_GPU)
             device = resolved
         elif device not in DEVICES:
             raise InputError(f"device must be one of {', '.join(DEVICES)}; got {device!r}")

@@ -53,12 +53,11 @@ import functools
 import math
 import os
 import time
-import warnings
 from typing import Sequence
 
 import numpy as np
 
-from ..frames import InputError
+from ..frames import InputError, warn
 from .output import (
     CoolingResult,
     RecordWriter,
@@ -141,7 +140,7 @@ def _device(device: str):
     if kind == "gpu":
         return hoomd.device.GPU(notice_level=1)
     if device == "auto":
-        warnings.warn(NO_GPU, stacklevel=3)
+        warn(NO_GPU)
     return hoomd.device.CPU(notice_level=1)
 
 

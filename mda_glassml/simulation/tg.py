@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..frames import InputError
+from ..frames import GlassMLWarning, InputError, warn
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -72,7 +72,7 @@ def _listed(temperatures: np.ndarray) -> str:
     return ", ".join(shown) if len(shown) <= 6 else ", ".join(shown[:3] + ["...", shown[-1]])
 
 
-class TgWarning(UserWarning):
+class TgWarning(GlassMLWarning):
     """The Tg fit is weaker than its numbers suggest (bootstrap resamples at a bound)."""
 
 
@@ -239,13 +239,11 @@ def fit_tg(temperatures: Any, energies: Any, t_max: float | None = None, n_boots
         boot[b] = hinge_fit(t, e[rng.integers(0, n, n)].mean(axis=0))[3]
     stuck = np.mean(np.minimum(boot - lo, hi - boot) <= 1e-6 * (hi - lo)) if boot.size else 0.0
     if stuck > 0.05:
-        import warnings  # noqa: PLC0415
-
-        warnings.warn(f"{stuck:.0%} of the bootstrap fits put Tg at the edge of its range ({lo:.3g} or {hi:.3g}): "
-                      f"these {n} trajectories do not pin Tg, and the error bar {np.std(boot, ddof=1):.3g} "
-                      "understates how uncertain it is. Add trajectories (their mean IS energy is what the fit "
-                      f"sees), bigger systems (less noise per run), or, if records are missing near Tg, {_KEEP}.",
-                      TgWarning, stacklevel=2)
+        warn(f"{stuck:.0%} of the bootstrap fits put Tg at the edge of its range ({lo:.3g} or {hi:.3g}): "
+             f"these {n} trajectories do not pin Tg, and the error bar {np.std(boot, ddof=1):.3g} "
+             "understates how uncertain it is. Add trajectories (their mean IS energy is what the fit "
+             f"sees), bigger systems (less noise per run), or, if records are missing near Tg, {_KEEP}.",
+             TgWarning)
     sem = e.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(t.size)
     return TgFit(
         tg=float(params[3]),

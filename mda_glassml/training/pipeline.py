@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..frames import InputError
+from ..frames import InputError, warn
 from .crossval import cnn_builder, dmpnn_builder
 from .data import LabelledFrames, group_split
 from .fingerprint import data_hash
@@ -90,9 +90,7 @@ def _calibration(net: Any, task: Any, batch_size: int, device: str, test_labels:
             fit = fit_platt(val_labels, val_logits).to_dict()
             temperature, bias, on = fit["temperature"], fit["bias"], "validation frames"
         except InputError as err:
-            import warnings  # noqa: PLC0415
-
-            warnings.warn(f"P(glass) left uncalibrated: {err}", UserWarning, stacklevel=3)
+            warn(f"P(glass) left uncalibrated: {err}")
             fit = {"failed": str(err)}
         applied = test_logits / temperature + bias
         # Views come from forces, which open windows lack: frames without a periodic box get one fit for all.
