@@ -197,12 +197,6 @@ def check_cut(cut: Any) -> None:
             raise InputError(f'unknown cut {cut!r}; give "paper" (0.11), "trough" or a number.')
     elif isinstance(cut, bool) or not isinstance(cut, (int, float, np.integer, np.floating)) or not np.isfinite(cut):
         raise InputError(f'cut must be "paper", "trough" or a finite number (a rescaled weight); got {cut!r}.')
-    elif not RESCALED_MIN <= cut < RESCALED_MIN + RESCALED_SPAN:
-        # Allowed (the whole k-NN graph, or none of it, is a legitimate reference), but rarely meant.
-        keeps = "every edge" if cut < RESCALED_MIN else "no edge"
-        warn(f"cut {cut:g} lies outside the rescaled weights' range [0.1, 4.1): it keeps {keeps} of every "
-             "graph. Rescaled weights run from 0.1 (each graph's weakest edge) to 4.1 (its strongest).",
-             AttentionWarning)
 
 
 def _resolve_cut(cut: str | float, rescaled: Sequence[np.ndarray]) -> float:
@@ -212,6 +206,13 @@ def _resolve_cut(cut: str | float, rescaled: Sequence[np.ndarray]) -> float:
         return PAPER_CUT
     if cut == "trough":
         return trough_cut(rescaled)
+    if not RESCALED_MIN <= cut < RESCALED_MIN + RESCALED_SPAN:
+        # Allowed (the whole k-NN graph, or none of it, is a legitimate reference), but rarely meant. Said where
+        # the cut is applied, once per calling line (Python's default filter), not where an analysis is made.
+        keeps = "every edge" if cut < RESCALED_MIN else "no edge"
+        warn(f"cut {cut:g} lies outside the rescaled weights' range [0.1, 4.1): it keeps {keeps} of every "
+             "graph. Rescaled weights run from 0.1 (each graph's weakest edge) to 4.1 (its strongest).",
+             AttentionWarning)
     return float(cut)
 
 
@@ -539,26 +540,26 @@ class MetricTest:
         ``"less"``: the glass values are smaller than the liquid's.
     n : int
         Pairs.
-    n_ranked : int
-        Pairs whose difference is not zero: the ones the test ranks (the
-        smallest one-sided p-value is ``2 ** -n_ranked``).
     statistic : float
         The Wilcoxon statistic as :func:`scipy.stats.wilcoxon` returns it.
     pvalue : float
     median_difference : float
         Median of glass - liquid over the pairs.
     median_glass, median_liquid : float
+    n_ranked : int
+        Pairs whose difference is not zero: the ones the test ranks (the
+        smallest one-sided p-value is ``2 ** -n_ranked``).
     """
 
     metric: str
     alternative: str
     n: int
-    n_ranked: int
     statistic: float
     pvalue: float
     median_difference: float
     median_glass: float
     median_liquid: float
+    n_ranked: int | None = None  # last, with a default: MetricTest(...) built positionally before it still works
 
 
 @dataclass(frozen=True, eq=False)
@@ -690,7 +691,6 @@ def compare_glass_liquid(
     >>> result["n_bb_edges"].pvalue   # every glass below its liquid: 2 ** -8
     0.00390625
     """
-    _warn_nearly_all(glass, liquid)
     if isinstance(metrics, str):
         metrics = [metrics]
     try:
@@ -728,7 +728,7 @@ def compare_glass_liquid(
         if 0 < ranked < MIN_PAIRS:
             # wilcoxon drops zero differences: the test stands on these pairs only
             warn(f"{metric!r}: only {ranked} of the {g.size} pairs differ (the test ranks those alone), so "
-                 f"its smallest one-sided p-value is 2**-{ranked} = {2.0 ** -ranked:.3g}.")
+                 f"its smallest one-sided p-value is 2**-{ranked} = {2.0 ** -ranked:.3g}.", AttentionWarning)
         if ranked == 0:
             statistic, pvalue = 0.0, 1.0
         else:
@@ -746,4 +746,5 @@ def compare_glass_liquid(
             median_liquid=float(np.median(l)),
         )
         glass_out[metric], liquid_out[metric] = g, l
+    _warn_nearly_all(glass, liquid)  # the inputs are good by now
     return GlassLiquidComparison(tests=tests, glass=glass_out, liquid=liquid_out)

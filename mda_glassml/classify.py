@@ -268,7 +268,8 @@ class Classifier:
 
     # -- checks -----------------------------------------------------------
     def check(self, frame: Frame, closest: float | None = None) -> None:
-        """Warn once per kind of problem if ``frame`` is outside what the model was trained on.
+        """Warn if ``frame`` is outside what the model was trained on: once per kind of problem and band of values
+        (density: 2 % bands; overlaps: closest distance to 0.1), so another file at another density warns again.
 
         ``closest``: the frame's smallest pair distance when already known (a
         D-MPNN graph has every particle's nearest neighbour among its edges);
@@ -291,7 +292,7 @@ class Classifier:
                        f"{where}: number density {density:.4g} is {abs(density / self.train_density - 1):.1%} "
                        f"{'above' if density > self.train_density else 'below'} the training density "
                        f"{self.train_density:.4g} (tolerance {tolerance:.1%}): the shipped models read density "
-                       "(1 % denser moves their crossing temperature by about 0.03-0.04), so P(glass) may be wrong.")
+                       "(1 % off moves their crossing temperature by 0.02-0.05), so P(glass) may be wrong.")
         n_b = int(frame.types.sum())
         fraction = n_b / frame.n_particles
         expected = 1.0 - self.train_fraction_a
@@ -357,10 +358,11 @@ class Classifier:
             "(mda-glassml train --readout mean, the default for window training)."
         )
 
-    def _warn(self, key: Any, message: str) -> None:
+    def _warn(self, key: Any, message: str, category: type[Warning] = DensityWarning) -> None:
+        """Warn once per ``key`` (a kind of problem, or a kind and a band of values) for this classifier."""
         if key not in self._warned:
             self._warned.add(key)
-            warn(message, DensityWarning)
+            warn(message, category, key=key)
 
     # -- whole frames -----------------------------------------------------
     @torch.inference_mode()

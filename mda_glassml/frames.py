@@ -54,21 +54,30 @@ class DensityWarning(GlassMLWarning):
     """A frame is far from what a model was trained on (its density or box size): results may mislead."""
 
 
-def warn(message: str, category: type[Warning] = GlassMLWarning) -> None:
-    """``warnings.warn`` attributed to the line that called into this package: the user's, not ours."""
+def warn(message: str, category: type[Warning] = GlassMLWarning, key: Any = None) -> None:
+    """``warnings.warn`` attributed to the line that called into this package: the user's, not ours.
+
+    ``key``: what the warning is about (a kind and a band of values), carried on the warning for the
+    parallel analyses, which hand their workers' warnings back to the caller and say each key once.
+    """
     import os  # noqa: PLC0415
     import sys  # noqa: PLC0415
     import warnings  # noqa: PLC0415
 
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    # the caller of the outermost frame of this package (decorators such as torch.inference_mode put
-    # library frames between ours)
+    # Ours, and OVITO's (it calls modifiers from its own pipeline code, which the user called).
+    skipped = [os.path.dirname(os.path.abspath(__file__)) + os.sep]
+    if "ovito" in sys.modules:
+        skipped.append(os.path.dirname(os.path.abspath(sys.modules["ovito"].__file__)) + os.sep)
+    # The caller of the outermost such frame: decorators (torch.inference_mode) put library frames between ours.
     frame, level, outermost = sys._getframe(0), 1, 1
     while frame is not None:
-        if os.path.abspath(frame.f_code.co_filename).startswith(package):
+        if os.path.abspath(frame.f_code.co_filename).startswith(tuple(skipped)):
             outermost = level
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=outermost + 1)
+    note = category(message)
+    note.key = key
+    warnings.warn(note, stacklevel=outermost + 1)
+
 
 #: Type codes used inside a :class:`Frame`.
 A, B = 0, 1

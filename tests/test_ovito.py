@@ -290,3 +290,18 @@ def test_attention_needs_a_dmpnn_with_attention(tmp_path):
 def test_bad_window_reaches_the_user(bundle):
     with pytest.raises(InputError, match="window side"):
         compute(GlassClassifierModifier(model=bundle, window=100.0))
+
+
+def test_a_modifiers_warning_points_at_the_pipeline_line(tmp_path, gsd_frames):
+    # modify() is called from OVITO's pipeline code: the warning belongs to the user's compute(), not to OVITO
+    from mda_glassml.classify import DensityWarning
+
+    frame = gsd_frames[COLD]
+    s = 1.37 ** -0.5  # 37 % denser: a band no other test warns in
+    positions = np.zeros((frame.n_particles, 3))
+    positions[:, :2] = frame.positions * s
+    path, _ = one_frame_gsd(tmp_path / "dense.gsd", [frame.box.Lx * s, frame.box.Ly * s, 0, 0, 0, 0], positions,
+                            frame.types)
+    with pytest.warns(DensityWarning, match="37.0% above the training density") as record:
+        compute(GlassClassifierModifier(model="ka2d-dmpnn"), frame=0, path=path)
+    assert {w.filename for w in record if "training density" in str(w.message)} == {__file__}

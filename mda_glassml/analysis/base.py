@@ -12,7 +12,7 @@ from MDAnalysis.analysis.backends import BackendSerial
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.analysis.results import ResultsGroup
 
-from ..frames import AtomGroupFrames, InputError, unknown_keywords, warn
+from ..frames import AtomGroupFrames, GlassMLWarning, InputError, unknown_keywords, warn
 
 __all__ = ["FrameAnalysis"]
 
@@ -37,6 +37,27 @@ def _keywords(cls: type) -> list[str]:
              for name, p in inspect.signature(klass.__init__).parameters.items()
              if name not in ("self", "atomgroup", "trajectory") and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     return list(dict.fromkeys(names))
+
+
+def _replay(records: list[tuple], classifier: Any) -> None:
+    """Give the warnings a worker recorded, in frame order, as the serial run would have given them.
+
+    This package's warnings that carry a key (the classifier's bands of values) go through the analysis'
+    classifier, which says each once, as in a serial run; others of this package once per text (less a
+    leading "frame N: "); a library's keep their own place, so that the caller's filters still apply.
+    """
+    said = set()
+    for category, message, key, filename, lineno in records:
+        if issubclass(category, GlassMLWarning):
+            if key is not None and classifier is not None:
+                classifier._warn(key, message, category)
+                continue
+            text = (category, re.sub(r"^frame \d+: ", "", message))
+            if text not in said:
+                said.add(text)
+                warn(message, category)
+        else:
+            warnings.warn_explicit(message, category, filename, lineno)
 
 
 class FrameAnalysis(AnalysisBase):
@@ -107,6 +128,7 @@ class FrameAnalysis(AnalysisBase):
                              "backend='multiprocessing' or 'dask' (MDAnalysis runs the parts one after another "
                              "and keeps only the last one's results).")
         frames = self._checked_selection(start, stop, step, frames)
+        self._relay = not serial  # travels to the workers with the analysis: they hand their warnings back
         return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose,
                            n_workers=n_workers, n_parts=n_parts, backend=backend, **kwargs)
 
@@ -145,16 +167,26 @@ class FrameAnalysis(AnalysisBase):
         return picked.astype(np.int64) % n  # plain indices, the same on every MDAnalysis version
 
     def _compute(self, indexed_frames: np.ndarray, verbose: bool | None = None, **kwargs: Any):
-        import multiprocessing  # noqa: PLC0415
-
-        if multiprocessing.parent_process() is None:  # serial (or threads): warnings reach the user as they come
+        if not getattr(self, "_relay", False):  # serial: warnings reach the user as they come
             return self._compute_frames(indexed_frames, verbose, **kwargs)
-        # A worker process: its warnings would go to its own stderr (forked: nowhere), where no filter or
-        # pytest.warns of the caller sees them. They travel with the results; _conclude gives them once.
+        # A worker of a parallel backend: its warnings would go to its own stderr (forked: nowhere), where no
+        # filter or pytest.warns of the caller sees them. They travel with the results (_conclude gives them);
+        # if the part fails they are given here, before its error.
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("default")
-            out = self._compute_frames(indexed_frames, verbose, **kwargs)
-        self.results[_RELAYED] = [(w.category, str(w.message)) for w in caught]
+            warnings.simplefilter("always", GlassMLWarning)  # the once-logic is the classifier's, by key
+            try:
+                out = self._compute_frames(indexed_frames, verbose, **kwargs)
+            except BaseException:
+                failed = True
+                raise
+            else:
+                failed = False
+            finally:
+                records = [(w.category, str(w.message), getattr(w.message, "key", None), w.filename, w.lineno)
+                           for w in caught]
+        if failed:  # pragma: no cover - the error is what the caller gets; these go to the worker's stderr
+            _replay(records, None)
+        self.results[_RELAYED] = records
         return out
 
     def _compute_frames(self, indexed_frames: np.ndarray, verbose: bool | None, **kwargs: Any):
@@ -187,13 +219,7 @@ class FrameAnalysis(AnalysisBase):
     def _conclude(self):
         self.results.frames = self.frames
         self.results.times = self.times
-        relayed = self.results.pop(_RELAYED, None) or []
-        said = set()
-        for category, message in relayed:  # each worker says it for its first frame: once, in frame order
-            key = (category, re.sub(r"^frame \d+: ", "", message))
-            if key not in said:
-                said.add(key)
-                warn(message, category)
+        _replay(self.results.pop(_RELAYED, None) or [], getattr(self, "classifier", None))
 
     def _aggregations(self) -> dict[str, Any]:
         """How the workers' results join, per key (``ResultsGroup`` lookup)."""

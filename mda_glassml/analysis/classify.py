@@ -311,6 +311,8 @@ class AttentionGraphMetrics(FrameAnalysis):
             try:
                 table = attention_metrics_table(graphs, "trough")
             except InputError as err:
+                for key in self._per_frame:  # zeros from _prepare would pass for counts
+                    del self.results[key]
                 raise InputError(f"{err} The weights of every frame are kept in results.edge_weights (edges and "
                                  "types beside them): pick a cut from them and run again with cut=<number>.") from None
             for key in self._per_frame:

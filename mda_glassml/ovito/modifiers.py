@@ -206,7 +206,9 @@ class AttentionModifier(_GlassModifier):
         As for :class:`GlassClassifierModifier`.
     cut : {"paper", "trough", "value"}
         Which rescaled weights count as high (:func:`~mda_glassml.attention.attention_graph`):
-        the original code's 0.11, the trough of this frame's weights, or ``cut_value``.
+        the original code's 0.11, the trough of this frame's weights (one window's weights
+        rarely have one: an error says so; pool frames with ``AttentionGraphMetrics`` or
+        :func:`~mda_glassml.attention.trough_cut` and give the number), or ``cut_value``.
     cut_value : float
         The cut with ``cut="value"`` (a rescaled weight, 0.1 .. 4.1).
     window : float
@@ -232,11 +234,11 @@ class AttentionModifier(_GlassModifier):
             snapshot, members = window_members(snapshot, self.window)
         classifier = cached_classifier(self.model)
         edge_index, weights = classifier.attention(snapshot)
-        cut = self.cut_value if self.cut == "value" else self.cut
-        result = attention_graph(edge_index, weights, snapshot.types, cut=cut)
+        # the columns AttentionGraphMetrics has (the cut resolved once: a trough is computed here only)
+        row = attention_metrics_table([(edge_index, weights, snapshot.types)],
+                                      self.cut_value if self.cut == "value" else self.cut)
+        result = attention_graph(edge_index, weights, snapshot.types, cut=float(row["cut"][0]))
         _write_graph(data, "Attention", "Attention ", result, members)
-        # the columns AttentionGraphMetrics has beyond the B-neighbor counts
-        row = attention_metrics_table([(edge_index, weights, snapshot.types)], cut)
         for key in ("isolated_b_per_particle", "fraction_high", "cut"):
             data.attributes[f"{PREFIX}.Attention.{key}"] = float(row[key][0])
         if self.create_bonds:
