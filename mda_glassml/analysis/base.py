@@ -46,7 +46,7 @@ def _replay(records: list[tuple], classifier: Any) -> None:
     classifier, which says each once, as in a serial run; others of this package once per text (less a
     leading "frame N: "); a library's keep their own place, so that the caller's filters still apply.
     """
-    said = set()
+    said, registry = set(), {}  # registry: each library warning once per place, as one process shows it
     for category, message, key, filename, lineno in records:
         if issubclass(category, GlassMLWarning):
             if key is not None and classifier is not None:
@@ -57,7 +57,7 @@ def _replay(records: list[tuple], classifier: Any) -> None:
                 said.add(text)
                 warn(message, category)
         else:
-            warnings.warn_explicit(message, category, filename, lineno)
+            warnings.warn_explicit(message, category, filename, lineno, registry=registry)
 
 
 class FrameAnalysis(AnalysisBase):
