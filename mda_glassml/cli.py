@@ -693,6 +693,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Nothing here uses masses; MDAnalysis guesses them for LAMMPS dumps and says so.
             warnings.filterwarnings("ignore", message="Guessed all Masses")
             warnings.filterwarnings("ignore", message="Unknown masses are set to 0.0")
+            # MDAnalysis' note on its DCD reader's internals (nothing here depends on them)
+            warnings.filterwarnings("ignore", message="DCDReader currently makes independent timesteps")
             from .frames import DensityWarning, GlassMLWarning
 
             warnings.simplefilter("always", DensityWarning)

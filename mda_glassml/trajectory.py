@@ -43,15 +43,38 @@ def open_universe(trajectory: str, topology: str | None = None, format: str | No
         kwargs.setdefault("format", "LAMMPSDUMP")
         if not topology:
             kwargs["topology_format"] = "LAMMPSDUMP"
+    # LAMMPS data files: MDAnalysis knows only *.data, and reads atom_style full unless told
+    data = [p for p in (topology or trajectory,) if _is_lammps_data(p)]
+    if data:
+        kwargs.setdefault("topology_format", "DATA")
+        if not topology:
+            kwargs.setdefault("format", "DATA")
     try:
-        return mda.Universe(*args, **kwargs)
+        try:
+            return mda.Universe(*args, **kwargs)
+        except ValueError as err:
+            if not (data and "atom_style" in str(err)):
+                raise
+            # atom_style atomic, the usual one of a Kob-Andersen run
+            return mda.Universe(*args, **kwargs, atom_style="id type x y z")
     except Exception as err:  # MDAnalysis raises many kinds; all mean "cannot read this"
+        hint = ""
+        if "No coordinate information detected" in str(err):
+            hint = (" MDAnalysis reads LAMMPS dumps with three coordinate columns only: dump x y z (or xs ys zs, "
+                    "xu yu zu) even in 2D (dump custom ... id type x y z).")
         raise InputError(
             f"MDAnalysis could not read {trajectory!r}"
             + (f" with topology {topology!r}" if topology else "")
-            + f": {err}. Check the file, or pass --topology/--format (any format MDAnalysis reads "
-            "works: GSD, LAMMPS dump, XYZ, DCD with a topology, ...)."
+            + f": {str(err).splitlines()[0] if str(err) else type(err).__name__}.{hint} Check the file, or pass "
+            "--topology/--format (any format MDAnalysis reads works: GSD, LAMMPS dump, LAMMPS data, XYZ, DCD "
+            "with a topology, ...)."
         ) from err
+
+
+def _is_lammps_data(path: Any) -> bool:
+    """A LAMMPS data file by its name: *.data, *.lmp, or LAMMPS' own data.NAME."""
+    name = os.path.basename(str(path)).lower()
+    return name.endswith((".data", ".lmp")) or name.startswith("data.")
 
 
 def logged_temperature(universe: Any) -> np.ndarray | None:

@@ -196,3 +196,40 @@ def test_command_line_mistakes_fail_before_torch_loads(args, message):
             f"rc = main(['classify', {EXAMPLE_TRAJECTORY!r}, *{args!r}]); print(rc, 'torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert message in done.stderr and done.stdout.split() == ["2", "False"]
+
+
+def _lammps_data(path, pos, names, side):
+    """A LAMMPS data file, atom_style atomic (id type x y z), box from 0: the usual one of a 2D KA run."""
+    types = np.where(np.asarray(names) == "A", 1, 2)
+    lines = ["LAMMPS data file", "", f"{len(pos)} atoms", "2 atom types", "",
+             f"0 {side} xlo xhi", f"0 {side} ylo yhi", "-0.5 0.5 zlo zhi", "", "Masses", "", "1 1", "2 1", "",
+             "Atoms # atomic", ""]
+    lines += [f"{i + 1} {t} {x:.10f} {y:.10f} 0" for i, (t, (x, y)) in enumerate(zip(types, pos))]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("name", ["data.kob", "kob.lmp", "kob.data"])
+def test_lammps_data_files_of_atom_style_atomic_are_read(tmp_path, name):
+    # MDAnalysis knows only *.data and reads atom_style full unless told: "Failed to parse atoms section"
+    from reference import random_mixture
+
+    from mda_glassml.frames import Frame
+    from mda_glassml.metrics import b_neighbor_metrics
+
+    side = float(np.sqrt(300 / 1.2))
+    pos, names = random_mixture(300, side, 0)
+    pos = np.mod(pos, side)
+    _lammps_data(tmp_path / name, pos, names, side)
+    out = tmp_path / "m.csv"
+    assert main(["metrics", str(tmp_path / name), "--a-type", "1", "--b-type", "2", "--out", str(out), "--quiet"]) == 0
+    row = read_csv(out)[0]
+    expected = b_neighbor_metrics(Frame.from_arrays(pos, names, box=[side, side]))
+    assert (int(row["n_components"]), int(row["n_bb_edges"])) == (expected.n_components, expected.n_bb_edges)
+
+
+def test_a_dump_without_z_says_to_dump_three_columns(tmp_path, capsys):
+    dump = tmp_path / "xy.lammpstrj"
+    dump.write_text("ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n2\nITEM: BOX BOUNDS pp pp pp\n0 10\n0 10\n-0.5 0.5\n"
+                    "ITEM: ATOMS id type x y\n1 1 1.0 1.0\n2 2 2.0 2.0\n")
+    assert main(["metrics", str(dump), "--a-type", "1", "--b-type", "2"]) == 2
+    assert "dump custom ... id type x y z" in capsys.readouterr().err
