@@ -134,6 +134,8 @@ def type_codes(types: Sequence[Any], a_type: Any = "A", b_type: Any = "B") -> np
             f"every particle is of type {present[0]!r} and none of type {missing[0]!r}: this frame is a one-component "
             f"system, but these analyses and models are for the binary Kob-Andersen mixture (large {a_type!r} and "
             f"small {b_type!r}). If this is a selection, select both types."
+            + (" (A LAMMPS dump without a numeric type column reads as all type '1' in MDAnalysis: dump the "
+               "'type' column.)" if present == ["1"] else "")
         )
     if missing:
         raise InputError(
@@ -564,6 +566,24 @@ class AtomGroupFrames:
         self._gsd = _read_from_gsd(trajectory)
         self.a_type, self.b_type = str(a_type), str(b_type)
         self.codes = type_codes(atomgroup.types, a_type, b_type)
+
+    def check_window_origin(self) -> None:
+        """Warn if this trajectory's positions are shifted from its box, so that window centres land elsewhere.
+
+        MDAnalysis 2.11 reads scaled LAMMPS dumps (``xs ys zs``, ``dump atom``) as ``xs L - xlo``: the box's
+        lower corner subtracted once too often. Whole-frame results do not care; a window centred in the
+        box's coordinates does.
+        """
+        trajectory = self.atomgroup.universe.trajectory
+        if not str(getattr(trajectory, "lammps_coordinate_convention", "")).startswith("scaled"):
+            return
+        sides = np.asarray(trajectory.ts.dimensions[:2], dtype=np.float64)
+        xy = self.atomgroup.universe.atoms.positions[:, :2]
+        if (xy < -1e-3 * sides).any() or (xy > (1 + 1e-3) * sides).any():
+            warn(f"this LAMMPS dump has scaled coordinates (xs ys) in a box that does not start at 0, which "
+                 f"MDAnalysis 2.11 shifts by the box's lower corner (positions span {xy.min(axis=0).round(3)} to "
+                 f"{xy.max(axis=0).round(3)}, the box is {sides.round(3)} wide): windows land elsewhere than in "
+                 "LAMMPS' coordinates (whole-frame results are right). Dump unscaled x y z instead.")
 
     def __call__(self) -> Frame:
         ts = self.atomgroup.universe.trajectory.ts

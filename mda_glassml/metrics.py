@@ -40,7 +40,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .frames import A, B, Frame, InputError, check_k
+from .frames import A, B, Frame, InputError, check_k, warn
 from .graphs import b_neighbor_edges, check_window_request, window as cut_window
 
 __all__ = ["BNeighborResult", "b_neighbor_metrics", "graph_counts"]
@@ -199,6 +199,11 @@ def b_neighbor_metrics(
     >>> m.n_components, m.n_bb_edges, m.n_isolated_a
     (1, 0, 14)
     """
+    fraction = float(frame.types.mean()) if frame.n_particles else 0.0
+    if fraction > 0.5:  # the whole frame's, before any window (a window's composition fluctuates)
+        b = frame.type_names[1]
+        warn(f"{fraction:.0%} of the particles are of b_type={b!r}: the B-neighbor metrics are about the small, "
+             "minority particles (35 % in the Kob-Andersen mixture); are a_type and b_type swapped?")
     frame = metrics_window(frame, k, window, window_center)
     edges = b_neighbor_edges(frame, k, definition)
     return graph_counts(edges, frame.types)

@@ -252,3 +252,27 @@ def test_metrics_figure_takes_an_analysis_results_and_names_missing_columns():
     assert len(metrics_figure(res).axes) == 3
     with pytest.raises(InputError, match="needs the columns 'temperature'"):
         metrics_figure(res, x="temperature")
+
+
+@pytest.mark.parametrize("lo, warns", [(-7.5, True), (0.0, False)])
+def test_a_scaled_lammps_dump_off_the_origin_warns_before_a_window(tmp_path, lo, warns):
+    # MDAnalysis 2.11 reads xs ys as xs L - xlo: a window centre in the box's coordinates lands elsewhere
+    import warnings
+
+    from mda_glassml.frames import GlassMLWarning
+
+    side = float(np.sqrt(300 / 1.2))
+    pos, names = random_mixture(300, side, 0)
+    scaled = np.mod(pos, side) / side
+    types = np.where(np.asarray(names) == "A", 1, 2)
+    rows = "".join(f"{i + 1} {t} {x:.8f} {y:.8f} 0.5\n" for i, (t, (x, y)) in enumerate(zip(types, scaled)))
+    path = tmp_path / "atom.lammpstrj"
+    path.write_text(f"ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n300\nITEM: BOX BOUNDS pp pp pp\n{lo} {lo + side}\n"
+                    f"{lo} {lo + side}\n-0.5 0.5\nITEM: ATOMS id type xs ys zs\n{rows}")
+    u = mda.Universe(str(path), format="LAMMPSDUMP", topology_format="LAMMPSDUMP")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", GlassMLWarning)
+        BNeighborMetrics(u.atoms, a_type="1", b_type="2", window=8.0)
+        BNeighborMetrics(u.atoms, a_type="1", b_type="2")  # whole frames: nothing to say
+    said = [w for w in record if "scaled coordinates" in str(w.message)]
+    assert len(said) == (1 if warns else 0)

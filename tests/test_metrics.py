@@ -132,3 +132,22 @@ def test_a_window_center_without_a_window_is_refused():
     frame = Frame.from_arrays([[0, 0], [1, 1], [2, 2], [3, 0]], ["A", "B", "A", "B"], [10, 10])
     with pytest.raises(InputError, match="window_center without window"):
         b_neighbor_metrics(frame, 2, window_center=(1.0, 1.0))
+
+
+def test_swapped_types_warn():
+    # B the majority: the B-neighbor graph of the large particles, silently (classify already asked)
+    import warnings
+
+    from reference import random_mixture
+
+    from mda_glassml.frames import GlassMLWarning
+
+    side = float(np.sqrt(300 / 1.2))
+    pos, names = random_mixture(300, side, 0)
+    frame = Frame.from_arrays(pos, names, box=[side, side])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GlassMLWarning)
+        b_neighbor_metrics(frame)
+    swapped = Frame.from_arrays(pos, names, box=[side, side], a_type="B", b_type="A")
+    with pytest.warns(GlassMLWarning, match="are a_type and b_type swapped"):
+        b_neighbor_metrics(swapped)

@@ -305,3 +305,7 @@ def test_a_modifiers_warning_points_at_the_pipeline_line(tmp_path, gsd_frames):
     with pytest.warns(DensityWarning, match="37.0% above the training density") as record:
         compute(GlassClassifierModifier(model="ka2d-dmpnn"), frame=0, path=path)
     assert {w.filename for w in record if "training density" in str(w.message)} == {__file__}
+
+
+def test_modifiers_take_lammps_type_numbers():
+    assert BNeighborModifier(a_type=1, b_type=2).a_type == "1"  # a traits error before; the other faces take ints

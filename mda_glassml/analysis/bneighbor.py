@@ -97,6 +97,8 @@ class BNeighborMetrics(FrameAnalysis):
         self.window = window
         self.window_center = window_center
         metrics_window(self._frames(), self.k, window, window_center)  # a bad window fails now, not in run()
+        if window is not None:
+            self._frames.check_window_origin()
 
     def _single_frame(self):
         frame = self._frames()

@@ -267,6 +267,7 @@ class AttentionGraphMetrics(FrameAnalysis):
             from ..graphs import window as cut_window  # noqa: PLC0415
 
             self.classifier.bundle.featurizer.check_size(cut_window(self._frames(), window, window_center))
+            self._frames.check_window_origin()
         self.cut, self.window, self.window_center, self.store_weights = cut, window, window_center, store_weights
 
     @property

@@ -87,6 +87,9 @@ class _GlassModifier(ModifierInterface):
         unknown = [name for name in params if name not in known]
         if unknown:
             raise unknown_keywords(type(self).__name__, unknown, known)
+        for name in ("a_type", "b_type"):  # LAMMPS type numbers, as the other faces take them (traits wants a str)
+            if isinstance(params.get(name), (int, np.integer)) and not isinstance(params[name], bool):
+                params[name] = str(params[name])
         super().__init__(**params)
 
     def as_frame(self, data: DataCollection, frame: int | None) -> Frame:
