@@ -35,7 +35,8 @@ from typing import Any, Sequence
 import freud
 import numpy as np
 
-__all__ = ["Frame", "AtomGroupFrames", "InputError", "GlassMLWarning", "DensityWarning", "type_codes", "check_type_pair", "make_box", "check_k"]
+__all__ = ["Frame", "AtomGroupFrames", "InputError", "GlassMLWarning", "DensityWarning", "type_codes",
+           "check_type_pair", "make_box", "check_k"]
 
 
 class InputError(ValueError):

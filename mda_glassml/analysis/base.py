@@ -175,17 +175,14 @@ class FrameAnalysis(AnalysisBase):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", GlassMLWarning)  # the once-logic is the classifier's, by key
             try:
-                out = self._compute_frames(indexed_frames, verbose, **kwargs)
-            except BaseException:
-                failed = True
-                raise
-            else:
-                failed = False
-            finally:
-                records = [(w.category, str(w.message), getattr(w.message, "key", None), w.filename, w.lineno)
-                           for w in caught]
-        if failed:  # pragma: no cover - the error is what the caller gets; these go to the worker's stderr
+                out, error = self._compute_frames(indexed_frames, verbose, **kwargs), None
+            except BaseException as err:  # noqa: BLE001 - raised again below, after the warnings
+                out, error = None, err
+        records = [(w.category, str(w.message), getattr(w.message, "key", None), w.filename, w.lineno)
+                   for w in caught]
+        if error is not None:  # the error is what the caller gets; its warnings go to this worker's stderr
             _replay(records, None)
+            raise error
         self.results[_RELAYED] = records
         return out
 
