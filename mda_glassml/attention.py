@@ -588,7 +588,8 @@ class GlassLiquidComparison:
         lines = [head, "-" * len(head)]
         for t in self.tests.values():
             lines.append(
-                f"{t.metric:<26}{t.alternative:>12}{t.n:>6}{t.n_ranked:>8}{t.median_glass:>14.4g}{t.median_liquid:>15.4g}"
+                f"{t.metric:<26}{t.alternative:>12}{t.n:>6}{'?' if t.n_ranked is None else t.n_ranked:>8}"
+                f"{t.median_glass:>14.4g}{t.median_liquid:>15.4g}"
                 f"{t.median_difference:>13.4g}{t.statistic:>11.4g}{t.pvalue:>11.3g}"
             )
         return "\n".join(lines)
@@ -609,7 +610,7 @@ class GlassLiquidComparison:
             ax.set_xticks([1, 2], ["glass", "liquid"])
             ax.set_ylabel(_LABELS.get(t.metric, t.metric))
             side = {"less": "glass < liquid", "greater": "glass > liquid", "two-sided": "two-sided"}[t.alternative]
-            ranked = "" if t.n_ranked == t.n else f", {t.n_ranked} differ"
+            ranked = "" if t.n_ranked in (None, t.n) else f", {t.n_ranked} differ"
             ax.set_title(f"p = {t.pvalue:.2g} ({side}, n = {t.n}{ranked})", fontsize=9)
             ax.grid(axis="y", alpha=0.3)
         return fig

@@ -203,7 +203,8 @@ class Classifier:
     """
 
     def __init__(self, model: str | os.PathLike | Bundle = "ka2d-dmpnn", device: str = "cpu",
-                 batch_size: int = 8, density_tolerance: float = DENSITY_TOLERANCE, tile_nodes: int = DEFAULT_TILE_NODES,
+                 batch_size: int = 8, density_tolerance: float = DENSITY_TOLERANCE,
+                 tile_nodes: int = DEFAULT_TILE_NODES,
                  threads: int | None = None, inherent: str | None = None, compile: bool = False,
                  view: str = "auto") -> None:
         if view not in ("auto", *VIEWS):
@@ -309,11 +310,12 @@ class Classifier:
         # A radius query, not the exact kNN: a threshold needs no float64 ranking, and this runs on every frame.
         i, j, d = pairs_within(frame, OVERLAP_DISTANCE)
         if d.size:
-            self._warn(("overlap", round(float(d.min()), 1)), f"{where}: {np.unique(np.r_[i, j]).size} particles have a neighbour closer than "
-                                  f"{OVERLAP_DISTANCE} (closest {float(d.min()):.3g}; in Kob-Andersen liquids and "
-                                  "glasses up to T = 2 no pair comes closer than about 0.7): the configuration overlaps "
-                                  "unphysically (compressed? other length units? the wrong box?), so P(glass) is "
-                                  "meaningless.")
+            self._warn(("overlap", round(float(d.min()), 1)),
+                       f"{where}: {np.unique(np.r_[i, j]).size} particles have a neighbour closer than "
+                       f"{OVERLAP_DISTANCE} (closest {float(d.min()):.3g}; in Kob-Andersen liquids and "
+                       "glasses up to T = 2 no pair comes closer than about 0.7): the configuration overlaps "
+                       "unphysically (compressed? other length units? the wrong box?), so P(glass) is "
+                       "meaningless.")
 
     def check_temperature(self, temperature: float, where: str = "a frame") -> None:
         """Warn once if ``temperature`` lies far outside the temperatures the model was trained on.
@@ -325,8 +327,9 @@ class Classifier:
         temps = self.card.get("data", {}).get("temperatures") or [0.05, 2.0]
         lo, hi = float(min(temps)), float(max(temps))
         if np.isfinite(temperature) and not 0.5 * lo <= temperature <= 1.25 * hi:
-            self._warn(("temperature", temperature < lo), f"{where}: temperature {temperature:.4g} is far outside the model's training "
-                                      f"temperatures ({lo:.4g} to {hi:.4g}): P(glass) is an extrapolation.")
+            self._warn(("temperature", temperature < lo),
+                       f"{where}: temperature {temperature:.4g} is far outside the model's training "
+                       f"temperatures ({lo:.4g} to {hi:.4g}): P(glass) is an extrapolation.")
 
     def check_side(self, side: float, what: str) -> None:
         """Refuse inputs of another size than training for a D-MPNN that sums over particles.

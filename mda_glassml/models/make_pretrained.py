@@ -88,7 +88,8 @@ SPECS: dict[str, dict[str, Any]] = {
 
 
 def _engine_options(record: dict, cooling: bool = True) -> str:
-    """``simulate`` options of a campaign record (datasets.json) that differ from the defaults, with a trailing space."""
+    """``simulate`` options of a campaign record (datasets.json): the particle count, and the engine and steps when
+    not the defaults; with a trailing space."""
     from ..simulation.protocol import FAST_STEPS  # noqa: PLC0415
 
     options = [f"--particles {record['n_particles']}"]
@@ -536,8 +537,10 @@ def _main_tg(args: argparse.Namespace) -> int:
                     # every option that left its default (the particle count always: its default is 4320)
                     f"mda-glassml simulate --out {cooling_name} --n-trajectories {summary['n_cooling_runs']} "
                     f"{_engine_options(summary['cooling'])}"
-                    f"--records {','.join(map(str, summary['cooling_records']))} --seed {summary['cooling']['campaign_seed']}",
-                    *[f"mda-glassml simulate --out {n} --n-trajectories {h['n_runs']} {_engine_options(h, cooling=False)}"
+                    f"--records {','.join(map(str, summary['cooling_records']))} "
+                    f"--seed {summary['cooling']['campaign_seed']}",
+                    *[f"mda-glassml simulate --out {n} --n-trajectories {h['n_runs']} "
+                      f"{_engine_options(h, cooling=False)}"
                       f"--hold-temperature {h['hold_temperature']:g} --hold-steps {h['n_steps']} --hold-records "
                       f"{h['n_records']} --melt-steps {h['melt_steps']} "
                       f"--seed {h['campaign_seed']}" for n, h in zip(liquid_names, summary["liquids"])],
