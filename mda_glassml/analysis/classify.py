@@ -307,10 +307,9 @@ class AttentionGraphMetrics(FrameAnalysis):
 
     def _conclude(self):
         super()._conclude()
-        graphs = list(zip(*(self.results[key] for key in self._kept))) if self.cut == "trough" else None
-        if graphs is not None:
+        if self.cut == "trough":
             try:
-                table = attention_metrics_table(graphs, "trough")
+                table = attention_metrics_table(list(zip(*(self.results[key] for key in self._kept))), "trough")
             except InputError as err:
                 for key in self._per_frame:  # zeros from _prepare would pass for counts
                     del self.results[key]
