@@ -79,7 +79,7 @@ __all__ = [
 
 
 class AttentionWarning(GlassMLWarning):
-    """An attention graph that says little about attention (a cut that keeps nearly every edge, or none)."""
+    """Attention results that say little: a cut that keeps nearly every edge (or none), a test on few pairs."""
 
 #: The original code's fixed cut on rescaled weights (``w' > 0.11``).
 PAPER_CUT = 0.11

@@ -44,7 +44,7 @@ def open_universe(trajectory: str, topology: str | None = None, format: str | No
         if not topology:
             kwargs["topology_format"] = "LAMMPSDUMP"
     # LAMMPS data files: MDAnalysis knows only *.data, and reads atom_style full unless told
-    data = [p for p in (topology or trajectory,) if _is_lammps_data(p)]
+    data = _is_lammps_data(topology or trajectory)
     if data:
         kwargs.setdefault("topology_format", "DATA")
         if not topology:
@@ -72,9 +72,12 @@ def open_universe(trajectory: str, topology: str | None = None, format: str | No
 
 
 def _is_lammps_data(path: Any) -> bool:
-    """A LAMMPS data file by its name: *.data, *.lmp, or LAMMPS' own data.NAME."""
+    """A LAMMPS data file by its name: *.data, *.lmp, or LAMMPS' own data.NAME (not data.gsd: a known format)."""
+    from MDAnalysis import _PARSERS  # noqa: PLC0415  (the topology formats MDAnalysis tells by extension)
+
     name = os.path.basename(str(path)).lower()
-    return name.endswith((".data", ".lmp")) or name.startswith("data.")
+    extension = os.path.splitext(name)[1].lstrip(".").upper()
+    return extension in ("DATA", "LMP") or (name.startswith("data.") and extension not in _PARSERS)
 
 
 def logged_temperature(universe: Any) -> np.ndarray | None:

@@ -420,6 +420,14 @@ def test_a_cut_that_keeps_every_edge_of_glass_and_liquid_warns_when_compared():
     every = {**every, "fraction_high": np.ones(6)}
     with pytest.warns(AttentionWarning, match="keeps 100.0 % of the glasses' directed edges and 100.0 %"):
         compare_glass_liquid(every, every, metrics=["n_components"])
+    # the same from real tables: 39 of a 40-edge ring's edges above the paper's cut, in glass and liquid
+    n = 20
+    big = np.array([np.r_[np.arange(n), (np.arange(n) + 1) % n], np.r_[(np.arange(n) + 1) % n, np.arange(n)]])
+    spread_big = [(big, np.linspace(1.0, 2.0, 2 * n), np.arange(n) % 2)] * 6
+    real = attention_metrics_table(spread_big)
+    np.testing.assert_allclose(real["fraction_high"], 39 / 40)
+    with pytest.warns(AttentionWarning, match="keeps 97.5 % of the glasses' directed edges"):
+        compare_glass_liquid(real, real, metrics=["n_components"])
     # a glass whose every edge is high against a liquid with one: the paper's finding, no warning
     with warnings.catch_warnings():
         warnings.simplefilter("error", AttentionWarning)

@@ -227,6 +227,17 @@ def test_lammps_data_files_of_atom_style_atomic_are_read(tmp_path, name):
     assert (int(row["n_components"]), int(row["n_bb_edges"])) == (expected.n_components, expected.n_bb_edges)
 
 
+def test_a_gsd_file_named_data_dot_something_is_still_a_gsd_file(tmp_path):
+    # LAMMPS names data files data.NAME; data.gsd is MDAnalysis' own GSD format, not one of those
+    import shutil
+
+    path = tmp_path / "data.gsd"
+    shutil.copy(EXAMPLE_TRAJECTORY, path)
+    out = tmp_path / "m.csv"
+    assert main(["metrics", str(path), "--stop", "2", "--out", str(out), "--quiet"]) == 0
+    assert len(read_csv(out)) == 2
+
+
 def test_a_dump_without_z_says_to_dump_three_columns(tmp_path, capsys):
     dump = tmp_path / "xy.lammpstrj"
     dump.write_text("ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n2\nITEM: BOX BOUNDS pp pp pp\n0 10\n0 10\n-0.5 0.5\n"
