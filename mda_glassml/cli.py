@@ -105,12 +105,23 @@ def _replace_atomically(path: str, write) -> None:
             os.unlink(tmp)
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell: floats to 12 significant digits, so float64 arithmetic noise
+    (a set point 2 - 1.95 k / 200 logged as 0.5375000000000001) is not written;
+    float32 values in their own shortest form (0.1, not 0.10000000149)."""
+    if isinstance(value, np.float32):
+        return str(value)
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.12g}"
+    return value
+
+
 def _write_csv(path: str, columns: Mapping[str, Sequence[Any]]) -> None:
     def write(tmp):
         with open(tmp, "w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(columns.keys())
-            writer.writerows(zip(*columns.values()))
+            writer.writerows([_cell(v) for v in row] for row in zip(*columns.values()))
 
     _replace_atomically(path, write)
 

@@ -244,3 +244,20 @@ def test_a_dump_without_z_says_to_dump_three_columns(tmp_path, capsys):
                     "ITEM: ATOMS id type x y\n1 1 1.0 1.0\n2 2 2.0 2.0\n")
     assert main(["metrics", str(dump), "--a-type", "1", "--b-type", "2"]) == 2
     assert "dump custom ... id type x y z" in capsys.readouterr().err
+
+
+def test_csv_cells_carry_no_arithmetic_noise(tmp_path):
+    # the bundled run logs its set points as 2 - 1.95 k / 200 in float64 (0.5375000000000001)
+    from mda_glassml.cli import _cell
+    from mda_glassml.trajectory import logged_temperature
+
+    out = tmp_path / "m.csv"
+    assert main(["metrics", "--start", "15", "--out", str(out), "--quiet"]) == 0
+    rows = read_csv(out)
+    assert [r["temperature"] for r in rows] == ["0.5375", "0.44", "0.3425", "0.245", "0.1475", "0.05"]
+    import MDAnalysis as mda
+
+    logged = logged_temperature(mda.Universe(EXAMPLE_TRAJECTORY))[15:]
+    np.testing.assert_allclose([float(r["temperature"]) for r in rows], logged, rtol=1e-12)
+    assert rows[0]["bb_edges_per_particle"] == f"{int(rows[0]['n_bb_edges']) / 4320:.12g}"
+    assert (_cell(np.float32(0.1)), _cell(np.int64(3)), _cell(1e-300)) == ("0.1", 3, "1e-300")
