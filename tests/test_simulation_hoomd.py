@@ -108,8 +108,12 @@ def test_progress_bar_counts_steps_after_they_ran(tmp_path, monkeypatch):
 
 def test_hold_and_inherent_script(tmp_path):
     hold = CoolingProtocol.hold(0.547, 1000, melt_steps=200, n_records=1, n_particles=200)
-    res = hoomd_engine.run_cooling(hold, tmp_path / "h.gsd", records=[1], progress=False, device="cpu")
-    assert res.temperatures.tolist() == [0.547]
+    res = hoomd_engine.run_cooling(hold, tmp_path / "h.gsd", records=[0, 1], progress=False, device="cpu")
+    # record 0 is the end of the melt at T = 2 (it was tagged 0.547): its kinetic T says so
+    assert res.temperatures.tolist() == [2.0, 0.547]
+    with gsd_hoomd.open(tmp_path / "h.gsd") as traj:
+        assert [f.log["mda_glassml/temperature"][0] for f in traj] == [2.0, 0.547]
+        assert traj[0].log["mda_glassml/kinetic_temperature"][0] > 1.5
     out = subprocess.run([sys.executable, str(SCRIPTS / "ka2d_inherent.py"), "--in", str(tmp_path / "h.gsd"),
                           "--out", str(tmp_path / "h_is.gsd"), "--device", "cpu", "--quiet"], capture_output=True)
     assert out.returncode == 0, out.stderr

@@ -150,3 +150,11 @@ def test_from_dict_rejects_unknown_keys():
     d["n_stpes"] = 10
     with pytest.raises(ValueError, match="unknown CoolingProtocol fields"):
         CoolingProtocol.from_dict(d)
+
+
+def test_record_zero_after_a_melt_is_tagged_with_the_melt_temperature():
+    hold = CoolingProtocol.hold(0.547, 300_000, n_records=3)
+    assert hold.record_temperatures().tolist() == [2.0, 0.547, 0.547, 0.547]
+    assert hold.temperature_at_step(hold.record_steps()[0] - 1) == 2.0
+    # the paper's cooling has no melt: record 0 is its first set point, T = 2 either way
+    assert CoolingProtocol.fast().record_temperatures()[0] == 2.0

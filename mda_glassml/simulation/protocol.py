@@ -205,7 +205,7 @@ class CoolingProtocol:
     (60.0, 0.54725)
     >>> liquid = CoolingProtocol.hold(0.547, 300_000, n_records=3)
     >>> liquid.record_steps().tolist(), liquid.record_temperatures().tolist()
-    ([10000, 110000, 210000, 310000], [0.547, 0.547, 0.547, 0.547])
+    ([10000, 110000, 210000, 310000], [2.0, 0.547, 0.547, 0.547])
     """
 
     n_particles: int = 4320
@@ -367,10 +367,15 @@ class CoolingProtocol:
         """Set-point temperature of every record ``k = 0..n_records`` (float64).
 
         ``T_k = T_start + (T_end - T_start) k / n_records``; for the paper,
-        ``T_k = 2 - 1.95 k / 200``.
+        ``T_k = 2 - 1.95 k / 200``. After a melt (``melt_steps > 0``, e.g. a
+        hold) record 0 is the configuration at the end of the melt, made at
+        ``t_melt``, and is tagged so.
         """
         k = np.arange(self.n_records + 1, dtype=np.float64)
-        return self.t_start + (self.t_end - self.t_start) * k / self.n_records
+        temps = self.t_start + (self.t_end - self.t_start) * k / self.n_records
+        if self.melt_steps:
+            temps[0] = self.t_melt
+        return temps
 
     def temperature_at_step(self, step: int) -> float:
         """The set point after ``step`` steps (what the thermostat targets; melt first, then the ramp)."""
