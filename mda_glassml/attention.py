@@ -280,12 +280,43 @@ def _pool(rescaled: Any) -> np.ndarray:
     return values
 
 
+#: Up to this many weights :func:`trough_cut` sums every kernel (about 0.4 s); above, it bins them first.
+EXACT_KDE_MAX = 50_000
+
+
+def _binned_density(x: np.ndarray, grid: np.ndarray, bw: float, refine: int = 16) -> np.ndarray:
+    """The Gaussian KDE of ``x`` (bandwidth ``bw``) on ``grid``, from linearly binned data.
+
+    The data are spread linearly onto a grid ``refine`` times finer than
+    ``grid`` (whose points it contains), and the counts convolved directly
+    (sums of positive terms: no FFT round-off in the empty stretches
+    between modes) with the kernel out to where it underflows. Binning
+    moves each weight by under a fine step ``d``; the density errs by a
+    relative O((d / bw)^2): under 2e-5 for 10^6 weights (0.2 s, where
+    summing every kernel takes 10 s), and the cut, a grid point, came out
+    the same in every comparison made.
+    """
+    fine = np.linspace(grid[0], grid[-1], (grid.size - 1) * refine + 1)
+    step = fine[1] - fine[0]
+    pos = (x - fine[0]) / step
+    lo = np.clip(np.floor(pos).astype(np.int64), 0, fine.size - 2)
+    frac = pos - lo
+    counts = (np.bincount(lo, weights=1.0 - frac, minlength=fine.size)
+              + np.bincount(lo + 1, weights=frac, minlength=fine.size))
+    half = min(fine.size - 1, int(np.ceil(40.0 * bw / step)))  # exp(-40^2 / 2) underflows
+    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) * (step / bw)) ** 2)
+    density = np.convolve(counts, kernel)[half:half + fine.size]
+    return density[::refine] / (x.size * bw * np.sqrt(2.0 * np.pi))
+
+
 def trough_cut(rescaled: Any, min_prominence: float = 0.1) -> float:
     """A cut at the trough between the two main modes of rescaled weights.
 
     The density of ``log(w')`` is estimated by a Gaussian kernel density
-    (:class:`scipy.stats.gaussian_kde`, Scott's bandwidth) on a grid that
-    extends three bandwidths past the data; its modes are the peaks
+    (:class:`scipy.stats.gaussian_kde`, Scott's bandwidth) on a grid of 1024
+    points that extends three bandwidths past the data (above
+    ``EXACT_KDE_MAX`` = 50,000 weights, from the weights binned on a 16 times finer
+    grid, so that a million weights take 0.2 s, not 10); its modes are the peaks
     (:func:`scipy.signal.find_peaks`) with a prominence of at least
     ``min_prominence`` times the highest density. The cut is the lowest
     density point between the two highest modes, returned as a rescaled
@@ -349,7 +380,7 @@ def trough_cut(rescaled: Any, min_prominence: float = 0.1) -> float:
     kde = gaussian_kde(x)
     bw = float(np.sqrt(kde.covariance[0, 0]))
     grid = np.linspace(x.min() - 3 * bw, x.max() + 3 * bw, 1024)
-    density = kde(grid)
+    density = kde(grid) if x.size <= EXACT_KDE_MAX else _binned_density(x, grid, bw)
     peaks, _ = find_peaks(density, prominence=min_prominence * density.max())
     if len(peaks) < 2:
         raise InputError(unimodal)

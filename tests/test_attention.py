@@ -147,6 +147,29 @@ def test_trough_cut_falls_in_the_gap_of_a_bimodal_sample(seed):
     assert np.exp(-1.84) < cut < np.exp(-0.5)
 
 
+@pytest.mark.parametrize("gap", [False, True])
+def test_large_pools_are_binned_with_the_exact_cut(monkeypatch, gap):
+    # above EXACT_KDE_MAX weights trough_cut bins them (10 s -> 0.2 s for a million): same densities to
+    # 2e-5, same cut, also with modes far apart (the binned kernel reaches across the empty stretch)
+    import mda_glassml.attention as attention
+
+    rng = np.random.default_rng(3)
+    n = 2 * attention.EXACT_KDE_MAX
+    lo = 0.1 + (rng.uniform(0, 1e-3, n // 2) if gap else rng.exponential(0.02, n // 2))
+    w = np.clip(np.r_[lo, np.exp(rng.normal(np.log(1.5), 0.4, n // 2))], 0.1, 4.1)
+    x = np.log(w)
+    kde = stats.gaussian_kde(x)
+    bw = float(np.sqrt(kde.covariance[0, 0]))
+    grid = np.linspace(x.min() - 3 * bw, x.max() + 3 * bw, 1024)
+    exact = kde(grid)
+    binned = attention._binned_density(x, grid, bw)
+    seen = exact > 1e-6 * exact.max()
+    np.testing.assert_allclose(binned[seen], exact[seen], rtol=2e-5)
+    cut = trough_cut(w)
+    monkeypatch.setattr(attention, "EXACT_KDE_MAX", n)
+    assert trough_cut(w) == cut
+
+
 def test_trough_cut_uses_the_two_highest_modes():
     # A small third mode at log w' = 1.1 (12 % of the weights) is left alone: the cut falls between
     # the two big modes at -1.9 and -0.6, although the emptier gap lies on the third mode's side.
