@@ -24,7 +24,8 @@ import gsd.hoomd
 import numpy as np
 
 from mda_glassml.classify import Classifier, crossing_temperature
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.simulation.campaign import Campaign
 from mda_glassml.simulation.tg import campaign_is_energies, fit_tg
 from mda_glassml.training.loop import scores

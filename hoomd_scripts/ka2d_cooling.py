@@ -21,7 +21,7 @@ Install HOOMD-blue (4.8, the version tested) from conda-forge: ``conda install -
 import argparse
 import sys
 
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 from mda_glassml.simulation import hoomd_engine
 from mda_glassml.simulation.campaign import parse_records
 from mda_glassml.simulation.protocol import make_protocol

@@ -15,7 +15,7 @@ Example::
 import argparse
 import sys
 
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 from mda_glassml.simulation import hoomd_engine
 from mda_glassml.simulation.protocol import CoolingProtocol
 

@@ -67,7 +67,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .frames import DensityWarning, Frame, InputError, warn
+from .errors import InputError, warn
+from .frames import DensityWarning, Frame
 from .graphs import check_window_side, pairs_within, square_tiles, windows_at
 from .models.bundle import Bundle
 from .models.device import torch_device

@@ -45,7 +45,7 @@ import numpy as np
 __all__ = ["main"]
 
 
-from .frames import InputError
+from .errors import InputError
 
 
 class UsageError(InputError):
@@ -706,7 +706,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.filterwarnings("ignore", message="Unknown masses are set to 0.0")
             # MDAnalysis' note on its DCD reader's internals (nothing here depends on them)
             warnings.filterwarnings("ignore", message="DCDReader currently makes independent timesteps")
-            from .frames import DensityWarning, GlassMLWarning
+            from .errors import GlassMLWarning
+            from .frames import DensityWarning
 
             warnings.simplefilter("always", DensityWarning)
             show = warnings.showwarning

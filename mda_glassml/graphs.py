@@ -24,7 +24,8 @@ import freud
 import numpy as np
 import scipy.sparse
 
-from .frames import Frame, InputError, check_k
+from .errors import InputError
+from .frames import Frame, check_k
 
 __all__ = ["DEFINITIONS", "knn", "distances64", "columns64", "lay_apart", "undirected", "b_neighbor_edges", "window",
            "window_members", "window_candidates", "check_window_side", "windows_at", "window_mask", "neighbor_box", "pairs_within",
@@ -327,7 +328,7 @@ def check_window_side(frame: Frame, side: Any) -> float:
     >>> check_window_side(Frame.from_arrays([[0.0, 0.0], [1.0, 1.0]], ["A", "B"], box=[10, 8]), 12)
     Traceback (most recent call last):
     ...
-    mda_glassml.frames.InputError: window side 12.0 must be > 0 and no larger than the box's shorter side (8).
+    mda_glassml.errors.InputError: window side 12.0 must be > 0 and no larger than the box's shorter side (8).
     """
     if not frame.periodic:
         raise InputError("windows are cut from periodic frames, not from other windows.")

@@ -40,7 +40,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .frames import A, B, Frame, InputError, check_k, warn
+from .errors import InputError, warn
+from .frames import A, B, Frame, check_k
 from .graphs import b_neighbor_edges, check_window_request, window as cut_window
 
 __all__ = ["BNeighborResult", "b_neighbor_metrics", "graph_counts"]

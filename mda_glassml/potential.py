@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .frames import Frame, InputError, box_width
+from .errors import InputError
+from .frames import Frame, box_width
 from .graphs import displacements64
 
 __all__ = ["INHERENT_RMS_FORCE", "SAMPLE", "VIEWS", "forces", "is_inherent_structure", "pair_table",

@@ -28,7 +28,8 @@ from functools import lru_cache
 import freud
 import numpy as np
 
-from .frames import Frame, InputError, box_width
+from .errors import InputError
+from .frames import Frame, box_width
 
 __all__ = ["PAIRS", "partial_rdfs", "check_rdf_range"]
 

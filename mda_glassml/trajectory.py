@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .frames import InputError
+from .errors import InputError
 
 __all__ = ["open_universe", "logged_temperature", "TEMPERATURE_KEYS"]
 

@@ -8,7 +8,8 @@ from reference import random_mixture
 
 from mda_glassml.analysis import BNeighborMetrics, PartialRDF
 from mda_glassml.data import EXAMPLE_TRAJECTORY
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.metrics import b_neighbor_metrics
 from mda_glassml.rdf import partial_rdfs
 
@@ -259,7 +260,7 @@ def test_a_scaled_lammps_dump_off_the_origin_warns_before_a_window(tmp_path, lo,
     # MDAnalysis 2.11 reads xs ys as xs L - xlo: a window centre in the box's coordinates lands elsewhere
     import warnings
 
-    from mda_glassml.frames import GlassMLWarning
+    from mda_glassml.errors import GlassMLWarning
 
     side = float(np.sqrt(300 / 1.2))
     pos, names = random_mixture(300, side, 0)

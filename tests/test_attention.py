@@ -18,7 +18,7 @@ from mda_glassml.attention import (
     rescale_weights,
     trough_cut,
 )
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 
 A, B = 0, 1
 

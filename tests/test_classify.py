@@ -21,7 +21,8 @@ from mda_glassml.attention import attention_graph, attention_metrics_table, resc
 from mda_glassml.classify import Classifier
 from mda_glassml.cli import main
 from mda_glassml.data import EXAMPLE_TRAJECTORY
-from mda_glassml.frames import DensityWarning, Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import DensityWarning, Frame
 from mda_glassml.graphs import window, window_mask
 from mda_glassml.models.bundle import save_bundle
 from mda_glassml.models.cnn import CNN

@@ -68,7 +68,7 @@ def test_train_window_is_a_length_and_old_fractions_are_refused(ka_dataset1, tmp
 
 def test_train_readout_sum_is_recorded_and_such_a_model_refuses_whole_frames(ka_dataset1, tmp_path, capsys):
     from mda_glassml.classify import Classifier
-    from mda_glassml.frames import InputError
+    from mda_glassml.errors import InputError
     from mda_glassml.training.data import LabelledFrames
 
     out = tmp_path / "sum"

@@ -19,7 +19,8 @@ from torch._dynamo.utils import counters
 
 from mda_glassml.classify import Classifier
 from mda_glassml.data import EXAMPLE_TRAJECTORY
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.models.compiled import Compiled, CompileWarning
 from mda_glassml.models.pretrained import load_model
 

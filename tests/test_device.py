@@ -11,7 +11,7 @@ import torch
 from mda_glassml.analysis import AttentionGraphMetrics, GlassClassifier
 from mda_glassml.classify import Classifier
 from mda_glassml.cli import main
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 from mda_glassml.models.device import torch_device
 
 CUDA = torch.cuda.is_available()

@@ -6,7 +6,8 @@ import MDAnalysis as mda
 import numpy as np
 import pytest
 
-from mda_glassml.frames import AtomGroupFrames, Frame, InputError, check_k, make_box
+from mda_glassml.errors import InputError
+from mda_glassml.frames import AtomGroupFrames, Frame, check_k, make_box
 
 
 def test_from_arrays_wraps_into_box_and_codes_types():
@@ -307,7 +308,8 @@ def test_a_one_component_frame_is_named_as_such():
 
 def test_package_warnings_point_at_the_callers_line():
     # attributed to the first caller outside the package (here: this file), not to a line deep inside it
-    from mda_glassml.frames import DensityWarning, GlassMLWarning
+    from mda_glassml.errors import GlassMLWarning
+    from mda_glassml.frames import DensityWarning
 
     side = float(np.sqrt(300 / 0.6))
     rng = np.random.default_rng(0)

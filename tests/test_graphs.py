@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.graphs import b_neighbor_edges, knn, undirected, window
 from reference import knn_lists, min_image_distances, random_mixture
 

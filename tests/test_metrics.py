@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.metrics import b_neighbor_metrics, graph_counts
 from reference import b_neighbor_reference, random_mixture
 
@@ -127,7 +128,7 @@ def test_window_metrics_default_to_the_box_centre():
 
 
 def test_a_window_center_without_a_window_is_refused():
-    from mda_glassml.frames import InputError
+    from mda_glassml.errors import InputError
 
     frame = Frame.from_arrays([[0, 0], [1, 1], [2, 2], [3, 0]], ["A", "B", "A", "B"], [10, 10])
     with pytest.raises(InputError, match="window_center without window"):
@@ -140,7 +141,7 @@ def test_swapped_types_warn():
 
     from reference import random_mixture
 
-    from mda_glassml.frames import GlassMLWarning
+    from mda_glassml.errors import GlassMLWarning
 
     side = float(np.sqrt(300 / 1.2))
     pos, names = random_mixture(300, side, 0)

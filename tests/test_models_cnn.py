@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 from mda_glassml.models.bundle import load_bundle, save_bundle
 from mda_glassml.models.cnn import CNN, feature_maps_figure, first_layer_feature_maps
 from mda_glassml.models.render import Renderer

@@ -8,7 +8,8 @@ import torch
 from reference import knn_lists, min_image_distances, random_mixture
 from torch_geometric.data import Batch
 
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.graphs import lay_apart, window
 from mda_glassml.models.bundle import FORMAT_VERSION, load_bundle, save_bundle
 from mda_glassml.models.dmpnn import DMPNN

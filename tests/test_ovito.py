@@ -15,7 +15,8 @@ from mda_glassml.attention import PAPER_CUT, attention_graph, rescale_weights  #
 from mda_glassml.classify import Classifier  # noqa: E402
 from mda_glassml.data import EXAMPLE_TRAJECTORY  # noqa: E402
 from mda_glassml.graphs import window_members  # noqa: E402
-from mda_glassml.frames import Frame, InputError  # noqa: E402
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame  # noqa: E402
 from mda_glassml.metrics import b_neighbor_metrics  # noqa: E402
 from mda_glassml.models.bundle import save_bundle  # noqa: E402
 from mda_glassml.models.dmpnn import DMPNN  # noqa: E402

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mda_glassml.data import EXAMPLE_INHERENT_STRUCTURES, EXAMPLE_TRAJECTORY
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.graphs import window
 from mda_glassml.potential import INHERENT_RMS_FORCE, SAMPLE, forces, is_inherent_structure, rms_force, views
 from mda_glassml.simulation.protocol import CoolingProtocol

@@ -132,7 +132,7 @@ def test_consistency_pairs_each_frame_with_its_inherent_structure_and_balances_w
     with its own inherent structure (standing in here: a copy one index apart), hold runs regrouped with both."""
     from dataclasses import replace
 
-    from mda_glassml.frames import InputError
+    from mda_glassml.errors import InputError
     from mda_glassml.models.make_pretrained import _balanced_pairs, _pair_holds
     from mda_glassml.training.data import LabelledFrames
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.rdf import partial_rdfs
 from reference import min_image_distances, random_mixture
 

@@ -10,7 +10,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from mda_glassml.data import EXAMPLE_TRAJECTORY
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.graphs import window
 from mda_glassml.models.render import (
     COLOR_A,

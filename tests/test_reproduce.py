@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from mda_glassml.data import EXAMPLE_INHERENT_STRUCTURES, EXAMPLE_TRAJECTORY
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.reproduce.metrics_vs_t import METRICS, fit_interaction, metrics_vs_temperature
 from mda_glassml.reproduce.pipeline import STEPS, Reproduction, check_scheduler, estimate_campaign_seconds
 from mda_glassml.reproduce.presets import PRESETS, get_preset

@@ -1,10 +1,9 @@
 """TPE that is TPE, and a resumed search that equals an unbroken one trial for trial."""
 
-import numpy as np
 import pytest
 from hyperopt import hp
 
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 from mda_glassml.training.search import default_startup, tpe_search
 
 SPACE = {"x": hp.quniform("x", -5, 5, 0.5), "y": hp.uniform("y", 0, 1)}

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 from mda_glassml.simulation import CoolingProtocol
 from mda_glassml.simulation import campaign as cmp
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 from mda_glassml.simulation import CoolingProtocol
 from mda_glassml.simulation.protocol import FireSettings
 

@@ -140,7 +140,8 @@ def test_lammps_error_surfaces_and_leaves_no_file(tmp_path):
 def test_inherent_frames_of_any_frame_match_the_runs_own(run, engine):
     # A thermal record read back as a Frame (as MDAnalysis or OVITO would give it), minimised by
     # inherent_frames, lands where the run's own minimiser did: same energy, same positions.
-    from mda_glassml.frames import Frame, InputError
+    from mda_glassml.errors import InputError
+    from mda_glassml.frames import Frame
     from mda_glassml.simulation.campaign import EngineUnavailable
     from mda_glassml.simulation.inherent import inherent_frames
 

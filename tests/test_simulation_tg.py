@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 from mda_glassml.simulation.tg import fit_tg, hinge_fit
 
 T = np.linspace(0.05, 1.0, 18)

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 from mda_glassml.simulation import FAST_STEPS, CoolingProtocol
 
 lammps_engine = pytest.importorskip("mda_glassml.simulation.lammps")

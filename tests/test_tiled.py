@@ -15,7 +15,8 @@ from torch_geometric.data import Batch
 
 from mda_glassml.classify import Classifier
 from mda_glassml.data import EXAMPLE_TRAJECTORY
-from mda_glassml.frames import Frame, InputError
+from mda_glassml.errors import InputError
+from mda_glassml.frames import Frame
 from mda_glassml.graphs import window
 from mda_glassml.models.bundle import save_bundle
 from mda_glassml.models.dmpnn import DMPNN

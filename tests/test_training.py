@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mda_glassml.frames import InputError
+from mda_glassml.errors import InputError
 from mda_glassml.models.dmpnn import DMPNN
 from mda_glassml.models.featurize import Featurizer
 from mda_glassml.training.crossval import nested_cv
@@ -240,7 +240,7 @@ def test_nested_cv_folds_on_dask_equal_serial(data, tmp_path):
 def test_calibration_measures_and_temperature_scaling_recovers_a_planted_overconfidence():
     from sklearn.metrics import roc_auc_score
 
-    from mda_glassml.frames import InputError
+    from mda_glassml.errors import InputError
     from mda_glassml.training.calibration import calibration, fit_temperature, sigmoid
 
     rng = np.random.default_rng(1)

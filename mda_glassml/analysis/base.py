@@ -12,7 +12,8 @@ from MDAnalysis.analysis.backends import BackendSerial
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.analysis.results import ResultsGroup
 
-from ..frames import AtomGroupFrames, GlassMLWarning, InputError, unknown_keywords, warn
+from ..errors import GlassMLWarning, InputError, unknown_keywords, warn
+from ..frames import AtomGroupFrames
 
 __all__ = ["FrameAnalysis"]
 
@@ -104,7 +105,7 @@ class FrameAnalysis(AnalysisBase):
         worker count below 1, or workers with the serial backend (MDAnalysis
         2.11 then splits the frames into parts and keeps the last part's
         results for every part: frames ``[15 20 15 20]`` for ``step=5``) is
-        an :class:`~mda_glassml.frames.InputError` that says so, before any
+        an :class:`~mda_glassml.errors.InputError` that says so, before any
         frame is read.
 
         >>> import MDAnalysis as mda
@@ -114,7 +115,7 @@ class FrameAnalysis(AnalysisBase):
         >>> BNeighborMetrics(u.atoms).run(start=5, stop=2)
         Traceback (most recent call last):
         ...
-        mda_glassml.frames.InputError: start=5, stop=2, step=None select no frames of this 21-frame trajectory \
+        mda_glassml.errors.InputError: start=5, stop=2, step=None select no frames of this 21-frame trajectory \
 (frames 0-20).
         """
         start, stop, step, n_workers, n_parts = (_whole(name, value) for name, value in (

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ..frames import InputError, check_k
+from ..errors import InputError
+from ..frames import check_k
 from ..graphs import DEFINITIONS
 from ..metrics import b_neighbor_metrics, metrics_window
 from .base import FrameAnalysis

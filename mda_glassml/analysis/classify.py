@@ -9,7 +9,7 @@ from MDAnalysis.analysis.results import ResultsGroup
 
 from ..attention import PAPER_CUT, TABLE_METRICS, attention_metrics_table, check_cut
 from ..classify import Classifier
-from ..frames import InputError
+from ..errors import InputError
 from ..graphs import check_window_request
 from ..models.tiled import DEFAULT_TILE_NODES
 from .base import FrameAnalysis
@@ -37,7 +37,7 @@ class GlassClassifier(FrameAnalysis):
     batch_size : int
         Frames per forward pass.
     device : str
-        ``"cpu"``, ``"cuda"`` (an :class:`~mda_glassml.frames.InputError` if
+        ``"cpu"``, ``"cuda"`` (an :class:`~mda_glassml.errors.InputError` if
         there is no CUDA GPU) or ``"auto"``.
     tile_nodes : int
         Frames of more particles are classified in exact spatial tiles of

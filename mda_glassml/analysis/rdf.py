@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from MDAnalysis.analysis.results import Results
 
-from ..frames import warn
+from ..errors import warn
 from ..rdf import PAIRS, check_rdf_range, partial_rdfs
 from .base import FrameAnalysis
 

@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..frames import InputError
+from ..errors import InputError
 
 __all__ = ["Bundle", "save_bundle", "load_bundle", "register_kind", "FORMAT", "FORMAT_VERSION"]
 

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..frames import InputError
+from ..errors import InputError
 from . import weight_l2
 from .compiled import CompiledSteps
 

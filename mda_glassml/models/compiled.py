@@ -40,7 +40,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..frames import GlassMLWarning, warn
+from ..errors import GlassMLWarning, warn
 
 __all__ = ["Compiled", "CompileWarning", "CompiledSteps"]
 

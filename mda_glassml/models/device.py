@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from ..frames import InputError
+from ..errors import InputError
 
 __all__ = ["DEVICES", "torch_device"]
 

@@ -54,7 +54,7 @@ import torch
 from torch import nn
 from torch_geometric.utils import scatter, softmax
 
-from ..frames import InputError
+from ..errors import InputError
 from .compiled import CompiledSteps
 
 __all__ = ["DMPNN", "DMPNNConfig", "READOUTS"]

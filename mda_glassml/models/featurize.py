@@ -40,7 +40,8 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from ..frames import Frame, InputError, check_k
+from ..errors import InputError
+from ..frames import Frame, check_k
 from ..graphs import distances64, knn, lay_apart, undirected
 
 __all__ = ["MODES", "Featurizer", "GlassGraph"]

@@ -59,7 +59,8 @@ from typing import Any
 import numpy as np
 
 from ..baselines import BASELINES, baseline_values, potential_energy
-from ..frames import Frame, InputError
+from ..errors import InputError
+from ..frames import Frame
 from ..training.crossval import cnn_builder, dmpnn_builder
 from ..training.data import LabelledFrames, group_split
 from ..training.loop import TrainConfig, fit, predict_logits, scores

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..frames import InputError
+from ..errors import InputError
 
 if TYPE_CHECKING:
     from .bundle import Bundle

@@ -64,7 +64,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..frames import Frame, InputError, _where
+from ..errors import InputError
+from ..frames import Frame, _where
 
 __all__ = ["COLOR_A", "COLOR_B", "DEFAULT_DOT_RADIUS", "Renderer", "render_matplotlib"]
 
@@ -123,7 +124,7 @@ class Renderer:
     >>> Renderer(size=8)
     Traceback (most recent call last):
         ...
-    mda_glassml.frames.InputError: image size must be a whole number of pixels from 16 to 4096, got 8.
+    mda_glassml.errors.InputError: image size must be a whole number of pixels from 16 to 4096, got 8.
     """
 
     size: int = 250

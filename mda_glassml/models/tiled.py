@@ -73,7 +73,8 @@ import numpy as np
 import torch
 from torch_geometric.utils import scatter
 
-from ..frames import Frame, InputError
+from ..errors import InputError
+from ..frames import Frame
 
 __all__ = ["DEFAULT_TILE_NODES", "TiledGraph", "Tile", "tiled_logit", "tiled_embedding"]
 

@@ -39,7 +39,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ..attention import PAPER_CUT, attention_graph, attention_metrics_table, rescale_weights
-from ..frames import Frame, unknown_keywords
+from ..errors import unknown_keywords
+from ..frames import Frame
 from ..graphs import DEFINITIONS, window_members
 from ..metrics import BNeighborResult, b_neighbor_metrics
 

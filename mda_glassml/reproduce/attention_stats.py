@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..frames import InputError
+from ..errors import InputError
 from ..attention import attention_graph, attention_metrics_table, compare_glass_liquid
 from ..graphs import window as cut_window
 from ..training.data import PAPER_BOX_SIDE, LabelledFrames, group_split

@@ -44,7 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from ..frames import Frame, InputError
+from ..errors import InputError
+from ..frames import Frame
 from ..training.data import PAPER_BOX_SIDE, LabelledFrames, outer_folds
 
 __all__ = ["PENTAGON_RADIUS", "MIN_DISTANCE", "JITTER", "five_fold_frame", "intact_pentagons", "cnn_interpretation"]

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
-from ..frames import Frame, InputError
+from ..errors import InputError
+from ..frames import Frame
 from ..graphs import DEFINITIONS
 from ..metrics import b_neighbor_metrics
 

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..frames import InputError
+from ..errors import InputError
 from .campaigns import campaign_folder, run_campaigns
 from .presets import Preset
 

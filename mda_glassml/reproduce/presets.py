@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..frames import InputError
+from ..errors import InputError
 from ..simulation.campaign import RECORD_PRESETS
 from ..simulation.protocol import FAST_STEPS, SLOW_STEPS, CoolingProtocol
 from ..training.crossval import CNN_SPACE, PAPER_SPACE
@@ -164,7 +164,7 @@ PRESETS: dict[str, Preset] = {
 
 
 def get_preset(name: str) -> Preset:
-    """The preset called ``name``; an :class:`~mda_glassml.frames.InputError` naming the choices otherwise."""
+    """The preset called ``name``; an :class:`~mda_glassml.errors.InputError` naming the choices otherwise."""
     try:
         return PRESETS[name]
     except (KeyError, TypeError):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from ..frames import InputError
+from ..errors import InputError
 from ..simulation.tg import TgFit, campaign_is_energies, fit_tg
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -20,7 +20,7 @@ trajectories than the folder holds extends the campaign.
 
 A folder holds one campaign: a ``campaign.json`` describing another protocol,
 engine, record list or campaign seed is refused with an
-:class:`~mda_glassml.frames.InputError`, so runs of different protocols can
+:class:`~mda_glassml.errors.InputError`, so runs of different protocols can
 never be mixed.
 
 Per-run seeds are derived from the campaign seed alone (run ``i`` always gets
@@ -51,7 +51,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..frames import InputError, warn
+from ..errors import InputError, warn
 from .protocol import CoolingProtocol
 
 __all__ = [

@@ -59,7 +59,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ..frames import InputError
+from ..errors import InputError
 from .campaign import Campaign
 
 __all__ = ["DATASET_LIQUID_RECORDS", "GLASS_RECORD", "EnergyMatch", "ManifestRow", "build_datasets",

@@ -57,7 +57,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..frames import InputError, warn
+from ..errors import InputError, warn
 from .output import (
     CoolingResult,
     RecordWriter,
@@ -119,7 +119,7 @@ NO_GPU = "HOOMD-blue found no usable GPU; running on the CPU (device='cpu', or -
 def check_device(device: str) -> str:
     """The device ``"auto"``, ``"gpu"`` or ``"cpu"`` resolves to here (``"gpu"`` or ``"cpu"``).
 
-    Raises :class:`~mda_glassml.frames.InputError` for an unknown name or a GPU
+    Raises :class:`~mda_glassml.errors.InputError` for an unknown name or a GPU
     asked for where HOOMD-blue has none (there is no silent fallback to the CPU).
     """
     hoomd = _import_hoomd()

@@ -30,7 +30,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..frames import Frame, InputError
+from ..errors import InputError
+from ..frames import Frame
 from .protocol import CoolingProtocol
 
 __all__ = ["inherent_frames", "protocol_for"]

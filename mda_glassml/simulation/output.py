@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..frames import InputError
+from ..errors import InputError
 from .protocol import CoolingProtocol
 
 __all__ = ["CoolingResult", "RecordWriter", "minimise_file", "pair_shift_energy", "LOG_TEMPERATURE", "LOG_KINETIC_TEMPERATURE",

@@ -37,7 +37,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..frames import InputError
+from ..errors import InputError
 
 __all__ = [
     "FAST_STEPS",

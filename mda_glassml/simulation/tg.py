@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..frames import GlassMLWarning, InputError, warn
+from ..errors import GlassMLWarning, InputError, warn
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

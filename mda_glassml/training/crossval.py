@@ -43,7 +43,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..frames import InputError
+from ..errors import InputError
 from .data import PAPER_BOX_SIDE, LabelledFrames, group_split, outer_folds
 from .fingerprint import check_fingerprint, data_hash, fingerprint
 from .loop import TrainConfig, fit, predict_logits, scores, run_fingerprint
@@ -79,7 +79,7 @@ def check_space(space: dict[str, Any], data: LabelledFrames | None = None) -> di
     >>> check_space({"hidden": [300]})
     Traceback (most recent call last):
     ...
-    mda_glassml.frames.InputError: search range of hidden must be [low, high, step] (three numbers) or one value, got [300].
+    mda_glassml.errors.InputError: search range of hidden must be [low, high, step] (three numbers) or one value, got [300].
     """
     out = {}
     for name, value in space.items():

@@ -26,7 +26,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..frames import Frame, InputError
+from ..errors import InputError
+from ..frames import Frame
 from ..graphs import window as cut_window
 
 __all__ = ["LabelledFrames", "group_split", "outer_folds", "window_centers", "windows", "sample_windows",

@@ -15,7 +15,7 @@ Examples
 >>> check_fingerprint(saved, fingerprint(k=4, dropout=0.0), "the checkpoint run/c.pt")
 Traceback (most recent call last):
 ...
-mda_glassml.frames.InputError: the checkpoint run/c.pt was made by other work: k: 2 there, 4 now. ...
+mda_glassml.errors.InputError: the checkpoint run/c.pt was made by other work: k: 2 there, 4 now. ...
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..frames import InputError
+from ..errors import InputError
 
 __all__ = ["fingerprint", "check_fingerprint", "data_hash"]
 
@@ -81,7 +81,7 @@ def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def check_fingerprint(saved: dict[str, Any] | None, mine: dict[str, Any], what: str) -> None:
-    """Raise :class:`~mda_glassml.frames.InputError` unless ``saved`` equals ``mine``, naming the differences."""
+    """Raise :class:`~mda_glassml.errors.InputError` unless ``saved`` equals ``mine``, naming the differences."""
     if saved is None:
         raise InputError(
             f"{what} records nothing of what made it (written by an older mda_glassml): it cannot be "

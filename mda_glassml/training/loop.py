@@ -32,7 +32,7 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 import torch
 
-from ..frames import InputError
+from ..errors import InputError
 from ..models import weight_l2
 from ..models.device import torch_device
 from .data import LabelledFrames

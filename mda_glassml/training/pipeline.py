@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..frames import InputError, warn
+from ..errors import InputError, warn
 from .crossval import cnn_builder, dmpnn_builder
 from .data import LabelledFrames, group_split
 from .fingerprint import data_hash

@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..frames import InputError
+from ..errors import InputError
 from .fingerprint import check_fingerprint
 
 __all__ = ["tpe_search", "default_startup"]

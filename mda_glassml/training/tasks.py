@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..frames import InputError
+from ..errors import InputError
 from ..graphs import window as cut_window
 from .data import LabelledFrames, evaluation_windows, sample_windows, window_centers
 from .fingerprint import data_hash
