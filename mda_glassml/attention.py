@@ -53,16 +53,18 @@ from 3 to 0 stand out:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
-from matplotlib.figure import Figure
 from scipy.signal import find_peaks
 from scipy.stats import gaussian_kde, wilcoxon
 
-from .frames import GlassMLWarning, InputError, warn
+from .errors import GlassMLWarning, InputError, warn
 from .graphs import undirected
 from .metrics import BNeighborResult, graph_counts
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "PAPER_CUT",
@@ -110,18 +112,6 @@ NEARLY_ALL = 0.95
 TABLE_METRICS = ("n_particles", "n_components", "n_bb_edges", "n_isolated_a", "n_isolated_b",
                  "components_per_particle", "bb_edges_per_particle", "isolated_a_per_particle",
                  "isolated_b_per_particle", "fraction_high")
-
-_LABELS = {
-    "n_components": "connected components",
-    "n_bb_edges": "B–B edges",
-    "n_isolated_a": "isolated A",
-    "n_isolated_b": "isolated B",
-    "components_per_particle": "components / particle",
-    "bb_edges_per_particle": "B–B edges / particle",
-    "isolated_a_per_particle": "isolated A / particle",
-    "isolated_b_per_particle": "isolated B / particle",
-}
-
 
 # --------------------------------------------------------------------------- validation
 
@@ -625,26 +615,12 @@ class GlassLiquidComparison:
             )
         return "\n".join(lines)
 
-    def figure(self) -> Figure:
-        """Paired box plots, one panel per metric, pairs joined by lines, p-values in the titles."""
-        n = len(self.tests)
-        fig = Figure(figsize=(3.2 * n, 3.6), layout="constrained")
-        axes = np.atleast_1d(fig.subplots(1, n))
-        for ax, t in zip(axes, self.tests.values()):
-            g, l = self.glass[t.metric], self.liquid[t.metric]
-            ax.plot(np.repeat([[1.0], [2.0]], t.n, axis=1), np.vstack([g, l]), color="0.6", lw=0.6, alpha=0.5)
-            box = ax.boxplot([g, l], positions=[1, 2], widths=0.45, patch_artist=True, showfliers=False,
-                             medianprops={"color": "k"})
-            for patch, colour in zip(box["boxes"], ("tab:blue", "tab:orange")):
-                patch.set_facecolor(colour)
-                patch.set_alpha(0.45)
-            ax.set_xticks([1, 2], ["glass", "liquid"])
-            ax.set_ylabel(_LABELS.get(t.metric, t.metric))
-            side = {"less": "glass < liquid", "greater": "glass > liquid", "two-sided": "two-sided"}[t.alternative]
-            ranked = "" if t.n_ranked in (None, t.n) else f", {t.n_ranked} differ"
-            ax.set_title(f"p = {t.pvalue:.2g} ({side}, n = {t.n}{ranked})", fontsize=9)
-            ax.grid(axis="y", alpha=0.3)
-        return fig
+    def figure(self) -> "Figure":
+        """Paired box plots, one panel per metric, pairs joined by lines, p-values in the titles
+        (:func:`mda_glassml.plots.glass_liquid_figure`)."""
+        from .plots import glass_liquid_figure  # noqa: PLC0415
+
+        return glass_liquid_figure(self)
 
 
 def _paired(values: Any, metric: str, which: str) -> np.ndarray:

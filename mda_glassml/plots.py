@@ -1,4 +1,5 @@
-"""Figures: the B-neighbor metrics along a trajectory, partial RDFs, training curves.
+"""Figures: the B-neighbor metrics along a trajectory, partial RDFs, training curves,
+classification along a trajectory and the attention metrics of glasses against liquids.
 
 Built on :class:`matplotlib.figure.Figure` directly (no pyplot), so they work
 headless and never touch a GUI backend.
@@ -6,20 +7,30 @@ headless and never touch a GUI backend.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from .frames import InputError
+from .errors import InputError
 
-__all__ = ["metrics_figure", "rdf_figure", "training_figure", "classification_figure"]
+if TYPE_CHECKING:
+    from .attention import GlassLiquidComparison
 
-_METRICS = (
-    ("n_components", "connected components"),
-    ("n_bb_edges", "B–B edges"),
-    ("n_isolated_a", "isolated A particles"),
-)
+__all__ = ["metrics_figure", "rdf_figure", "training_figure", "classification_figure", "glass_liquid_figure"]
+
+#: Axis labels of the metrics (B-neighbor and attention-graph counts).
+_LABELS = {
+    "n_components": "connected components",
+    "n_bb_edges": "B–B edges",
+    "n_isolated_a": "isolated A particles",
+    "n_isolated_b": "isolated B particles",
+    "components_per_particle": "components / particle",
+    "bb_edges_per_particle": "B–B edges / particle",
+    "isolated_a_per_particle": "isolated A / particle",
+    "isolated_b_per_particle": "isolated B / particle",
+}
+_METRICS = tuple((key, _LABELS[key]) for key in ("n_components", "n_bb_edges", "n_isolated_a"))
 
 
 def metrics_figure(
@@ -126,4 +137,27 @@ def classification_figure(columns: Mapping[str, Sequence[float]], x: str = "fram
         axes[0].legend(loc="best", fontsize="small", frameon=False)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def glass_liquid_figure(comparison: "GlassLiquidComparison") -> Figure:
+    """Paired box plots of :func:`~mda_glassml.attention.compare_glass_liquid`'s result, one panel per
+    metric, pairs joined by lines, p-values in the titles (``comparison.figure()`` draws it too)."""
+    n = len(comparison.tests)
+    fig = Figure(figsize=(3.2 * n, 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, n))
+    for ax, t in zip(axes, comparison.tests.values()):
+        g, l = comparison.glass[t.metric], comparison.liquid[t.metric]
+        ax.plot(np.repeat([[1.0], [2.0]], t.n, axis=1), np.vstack([g, l]), color="0.6", lw=0.6, alpha=0.5)
+        box = ax.boxplot([g, l], positions=[1, 2], widths=0.45, patch_artist=True, showfliers=False,
+                         medianprops={"color": "k"})
+        for patch, colour in zip(box["boxes"], ("tab:blue", "tab:orange")):
+            patch.set_facecolor(colour)
+            patch.set_alpha(0.45)
+        ax.set_xticks([1, 2], ["glass", "liquid"])
+        ax.set_ylabel(_LABELS.get(t.metric, t.metric))
+        side = {"less": "glass < liquid", "greater": "glass > liquid", "two-sided": "two-sided"}[t.alternative]
+        ranked = "" if t.n_ranked in (None, t.n) else f", {t.n_ranked} differ"
+        ax.set_title(f"p = {t.pvalue:.2g} ({side}, n = {t.n}{ranked})", fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
     return fig
