@@ -248,7 +248,7 @@ def test_a_dump_without_z_says_to_dump_three_columns(tmp_path, capsys):
 
 def test_csv_cells_carry_no_arithmetic_noise(tmp_path):
     # the bundled run logs its set points as 2 - 1.95 k / 200 in float64 (0.5375000000000001)
-    from mda_glassml.cli import _cell
+    from mda_glassml.cli.common import cell as _cell
     from mda_glassml.trajectory import logged_temperature
 
     out = tmp_path / "m.csv"
@@ -261,3 +261,14 @@ def test_csv_cells_carry_no_arithmetic_noise(tmp_path):
     np.testing.assert_allclose([float(r["temperature"]) for r in rows], logged, rtol=1e-12)
     assert rows[0]["bb_edges_per_particle"] == f"{int(rows[0]['n_bb_edges']) / 4320:.12g}"
     assert (_cell(np.float32(0.1)), _cell(np.int64(3)), _cell(1e-300)) == ("0.1", 3, "1e-300")
+
+
+def test_every_subcommand_is_its_own_module_and_errors_moved_but_still_import():
+    # the command is a package, one module per subcommand (add_parser, run); InputError lives in errors.py and
+    # is still importable from frames, where it lived until 2026-12-08
+    from mda_glassml import cli, errors, frames
+
+    assert list(cli.COMMANDS) == ["classify", "metrics", "rdf", "simulate", "build-datasets", "train", "crossval",
+                                  "reproduce"]
+    assert all(callable(m.add_parser) and callable(m.run) for m in cli.COMMANDS.values())
+    assert frames.InputError is errors.InputError and frames.GlassMLWarning is errors.GlassMLWarning

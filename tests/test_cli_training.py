@@ -141,7 +141,7 @@ def test_train_cnn_command(ka_dataset1, tmp_path):
 
 
 def test_train_summary_says_when_the_validation_frames_are_separated():
-    from mda_glassml.cli import _separated_note
+    from mda_glassml.cli.train import _separated_note
     from mda_glassml.training.calibration import fit_platt
 
     separated = fit_platt([0, 0, 1, 1], [-2.0, -1.0, 0.5, 3.0]).to_dict()

@@ -1,0 +1,7 @@
+"""``python -m mda_glassml.cli``: the ``mda-glassml`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
