@@ -3,7 +3,7 @@
 Two uses:
 
 - ``--bundles A.pt B.pt ...``: trained models of the model-size study (the
-  same recipe, data and seeds, only ``hidden`` changed: ``make_pretrained
+  same recipe, data and seeds, only ``hidden`` changed: ``training.recipes
   --models ka2d-dmpnn --hidden H``). Per model: the model's time a frame on
   the bundled 4320-particle frames (one thread, batches of ``--batch-size``),
   frames per second with the graph, and from its card the validation AUC

@@ -4,7 +4,7 @@ Usage::
 
     python docs/calibration_by_view.py WORK [--models ka2d-dmpnn,ka2d-cnn] [--cooling cool1080]
 
-``WORK`` is a ``make_pretrained --work`` folder of the shipped recipe (its
+``WORK`` is a ``training.recipes --work`` folder of the shipped recipe (its
 ``tg/`` manifests and ``heldout/`` configurations). The script rebuilds the
 recipe's training set and its grouped split exactly (the pooled refit gives
 the shipped calibration back), fits Platt scaling on the validation frames
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mda_glassml.models import make_pretrained as mp
+from mda_glassml.training import recipes as mp
 from mda_glassml.models.pretrained import load_model
 from mda_glassml.training.calibration import fit_platt
 from mda_glassml.training.data import group_split
@@ -46,7 +46,7 @@ def main() -> None:
         bundle = load_model(name)
         card = bundle.card
         keep_out = list(card["heldout_trajectories"])
-        # the recipe's training set and split (make_pretrained._main_tg, train_model), with each configuration's view
+        # the recipe's training set and split (recipes._main_tg, train_model), with each configuration's view
         trained = [d.subset(np.flatnonzero(~np.isin(d.groups, keep_out)))
                    for d in (mp._load(work / "tg", "tg_thermal"), mp._load(work / "tg", "tg_thermal_is"))]
         inherent = np.r_[np.zeros(len(trained[0]), bool), np.ones(len(trained[1]), bool)]

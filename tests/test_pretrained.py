@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mda_glassml.models.make_pretrained import heldout_files, heldout_sets, score_on_heldout
+from mda_glassml.training.recipes import heldout_files, heldout_sets, score_on_heldout
 from mda_glassml.models.pretrained import available_models, load_model
 
 _SETS = {}
@@ -58,7 +58,7 @@ def test_shipped_model_reaches_its_recorded_scores(name):
     # no machine paths: campaign names and the commands that remake them
     assert not [v for v in strings(card) + strings(side) if v.startswith("/")]
     assert any(c.startswith("mda-glassml simulate --out ") for c in commands)
-    assert any(c.startswith("python -m mda_glassml.models.make_pretrained") for c in commands)
+    assert any(c.startswith("python -m mda_glassml.training.recipes") for c in commands)
     if card.get("card_version", 1) >= 2:  # the campaigns' size, not simulate's default 4320
         n = card["recipe"]["n_particles"]
         assert all(f"--particles {n} " in c for c in commands if c.startswith("mda-glassml simulate"))
@@ -87,7 +87,7 @@ def test_paper_models_baselines_are_what_the_package_computes():
     # The no-ML baselines recorded beside the paper models: the B-B count is a constant 0 on most
     # held-out inherent structures (AUC 0.5 by ties); the IS energy alone separates datasets 1-5's.
     from mda_glassml.baselines import potential_energy
-    from mda_glassml.models.make_pretrained import baseline_scores, is_energy_baseline
+    from mda_glassml.training.recipes import baseline_scores, is_energy_baseline
 
     card = load_model("ka2d-dmpnn-paper").card
     sets = sets_for(card)
@@ -107,7 +107,7 @@ def test_paper_models_baselines_are_what_the_package_computes():
 
 
 def test_heldout_trajectories_are_stratified_by_campaign():
-    from mda_glassml.models.make_pretrained import heldout_trajectories
+    from mda_glassml.training.recipes import heldout_trajectories
 
     # The paper models' campaigns: 15 cooling runs and 12 liquids; a pooled split may take
     # 5 + 2 or 3 + 4 of them, a stratified one takes 25 % of each.
@@ -121,7 +121,7 @@ def test_heldout_trajectories_are_stratified_by_campaign():
 @pytest.mark.parametrize("option", [["--pair-energy"], ["--hidden", "16"], ["--pixels-per-length", "8"], ["--shift"],
                                     ["--consistency", "1"], ["--cnn-width", "2"]])
 def test_recipe_studies_are_refused_outside_the_tg_recipe(option):
-    from mda_glassml.models.make_pretrained import main
+    from mda_glassml.training.recipes import main
 
     with pytest.raises(SystemExit, match="applies to the tg recipe"):
         main(["--recipe", "paper", "--cooling", "unused", *option])
@@ -133,7 +133,7 @@ def test_consistency_pairs_each_frame_with_its_inherent_structure_and_balances_w
     from dataclasses import replace
 
     from mda_glassml.errors import InputError
-    from mda_glassml.models.make_pretrained import _balanced_pairs, _pair_holds
+    from mda_glassml.training.recipes import _balanced_pairs, _pair_holds
     from mda_glassml.training.data import LabelledFrames
 
     data = LabelledFrames.from_manifest(ka_dataset1)
@@ -160,7 +160,7 @@ def test_heldout_files_keep_every_record_of_a_hold_run(ka_dataset1, tmp_path):
     files (they were once merged into the last one), while one configuration in two sets is written once."""
     from dataclasses import replace
 
-    from mda_glassml.models.make_pretrained import _write_heldout, heldout_sets
+    from mda_glassml.training.recipes import _write_heldout, heldout_sets
     from mda_glassml.training.data import LabelledFrames
 
     data = LabelledFrames.from_manifest(ka_dataset1)

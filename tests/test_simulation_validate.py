@@ -213,7 +213,7 @@ def small_cooling(cooling, tmp_path_factory):
 
 
 def test_shipped_models_recipe_end_to_end(small_cooling, hot_liquids, tmp_path):
-    from mda_glassml.models.make_pretrained import heldout_sets, main, score_on_heldout
+    from mda_glassml.training.recipes import heldout_sets, main, score_on_heldout
     from mda_glassml.models.pretrained import load_model
 
     out = tmp_path / "out"

@@ -17,7 +17,7 @@ preset (T from 1.0 to 0.05, dense between 0.2 and 0.7), then checks
 3. the fitted Tg (two linear regimes on the records with T <= 1, bootstrap over
    runs) lies in 0.39 +- 0.05;
 4. the glass's first A-A RDF peak is higher than the liquid's (the hottest
-   kept record), computed with :class:`mda_glassml.analysis.PartialRDF`.
+   kept record), computed with :func:`mda_glassml.rdf.partial_rdfs`.
 
 ``--quick`` runs a scaled-down version (N = 256, 2e4 steps, 3 runs) and only
 checks the trends (2 and 4), since a few hundred particles cooled that fast
@@ -34,12 +34,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..frames import Frame
 from .campaign import RECORD_PRESETS, Campaign, run_campaign
 from .protocol import FAST_STEPS, CoolingProtocol
 from .tg import campaign_is_energies, fit_tg
@@ -57,19 +57,17 @@ QUICK_RECORDS = (1, 25, 50, 75, 107, 113, 125, 133, 143, 149, 160, 175, 190, 200
 
 def rdf_peaks(campaign: Campaign, r_max: float = 4.0, n_bins: int = 160) -> dict[str, float]:
     """Height of the first A-A g(r) peak of the hottest and the coldest kept record, over all runs."""
-    import MDAnalysis as mda  # noqa: PLC0415
+    import gsd.hoomd  # noqa: PLC0415
 
-    from ..analysis import PartialRDF  # noqa: PLC0415
+    from ..rdf import partial_rdfs  # noqa: PLC0415
 
     r_max = min(r_max, 0.49 * campaign.protocol.box_length)
     heights: dict[str, list[float]] = {"liquid": [], "glass": []}
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Reader has no dt information")
-        for i in campaign.complete_runs():
-            u = mda.Universe(str(campaign.paths(i)[0]))
+    for i in campaign.complete_runs():
+        with gsd.hoomd.open(campaign.paths(i)[0], "r") as traj:
             for name, frame in (("liquid", 0), ("glass", len(campaign.records) - 1)):
-                rdf = PartialRDF(u.atoms, r_max=r_max, n_bins=n_bins).run(start=frame, stop=frame + 1)
-                heights[name].append(float(rdf.results.rdf.AA.max()))
+                _, rdf = partial_rdfs(Frame.from_gsd(traj[frame], frame=frame), r_max=r_max, n_bins=n_bins)
+                heights[name].append(float(rdf["AA"].max()))
     return {name: float(np.mean(v)) for name, v in heights.items()}
 
 

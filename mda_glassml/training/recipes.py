@@ -4,7 +4,7 @@ Two recipes (``--recipe``):
 
 ``tg`` (the default; card version 2)::
 
-    python -m mda_glassml.models.make_pretrained --cooling cool4320 --liquids liquid_0.60 [--delta 0.05] [--out DIR]
+    python -m mda_glassml.training.recipes --cooling cool4320 --liquids liquid_0.60 [--delta 0.05] [--out DIR]
 
 1. labels every record of the cooling campaign by the physics
    (:func:`~mda_glassml.simulation.datasets.build_tg_datasets`: glass below
@@ -31,7 +31,7 @@ Two recipes (``--recipe``):
 ``paper`` (card version 1; the models shipped beside the tg ones as ``ka2d-dmpnn-paper`` and
 ``ka2d-cnn-paper``, the paper's exact task)::
 
-    python -m mda_glassml.models.make_pretrained --recipe paper --cooling fast4320 --liquids liquids4320
+    python -m mda_glassml.training.recipes --recipe paper --cooling fast4320 --liquids liquids4320
 
 builds datasets 1-6, holds out 25 % of each campaign's trajectories, and
 trains on every liquid of datasets 1-6 against the T = 0.05 glass of its
@@ -61,9 +61,9 @@ import numpy as np
 from ..baselines import BASELINES, baseline_values, potential_energy
 from ..errors import InputError
 from ..frames import Frame
-from ..training.crossval import cnn_builder, dmpnn_builder
-from ..training.data import LabelledFrames, group_split
-from ..training.loop import TrainConfig, fit, predict_logits, scores
+from .crossval import cnn_builder, dmpnn_builder
+from .data import LabelledFrames, group_split
+from .loop import TrainConfig, fit, predict_logits, scores
 
 __all__ = ["main", "heldout_report", "HELDOUT_GSD", "HELDOUT_MANIFEST", "HELDOUT_PAPER_GSD",
            "HELDOUT_PAPER_MANIFEST", "heldout_files", "heldout_sets", "score_on_heldout", "baseline_scores",
@@ -217,7 +217,7 @@ def heldout_report(model: Any, sets: dict[str, LabelledFrames], band: dict[str, 
     and inherent structures apart, beside ``tg``.
     """
     from ..classify import Classifier, crossing_temperature  # noqa: PLC0415
-    from ..training.calibration import calibration  # noqa: PLC0415
+    from .calibration import calibration  # noqa: PLC0415
 
     clf = Classifier(model)
     out: dict[str, Any] = {"sets": {}}
@@ -309,7 +309,7 @@ CARD_VERSION = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mda_glassml.models.make_pretrained", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m mda_glassml.training.recipes", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", choices=("tg", "paper"), default="tg",
                         help="tg (default): every record labelled against the campaign's own Tg, thermal frames and "
@@ -435,9 +435,9 @@ def _main_tg(args: argparse.Namespace) -> int:
     from ..models.bundle import load_bundle, save_bundle  # noqa: PLC0415
     from ..simulation.datasets import DATASET_LIQUID_RECORDS, build_datasets, build_tg_datasets  # noqa: PLC0415
     from ..simulation.protocol import CoolingProtocol  # noqa: PLC0415
-    from ..training.calibration import calibration  # noqa: PLC0415
-    from ..training.loop import TrainConfig  # noqa: PLC0415
-    from ..training.pipeline import train_model  # noqa: PLC0415
+    from .calibration import calibration  # noqa: PLC0415
+    from .loop import TrainConfig  # noqa: PLC0415
+    from .pipeline import train_model  # noqa: PLC0415
 
     try:
         fractions = tuple(float(x) for x in args.split.split(","))
@@ -545,7 +545,7 @@ def _main_tg(args: argparse.Namespace) -> int:
                       f"--hold-temperature {h['hold_temperature']:g} --hold-steps {h['n_steps']} --hold-records "
                       f"{h['n_records']} --melt-steps {h['melt_steps']} "
                       f"--seed {h['campaign_seed']}" for n, h in zip(liquid_names, summary["liquids"])],
-                    "python -m mda_glassml.models.make_pretrained --recipe tg --cooling " + cooling_name
+                    "python -m mda_glassml.training.recipes --recipe tg --cooling " + cooling_name
                     + "".join(f" --liquids {n}" for n in liquid_names) + f" --delta {args.delta:g}"
                     + (f" --sigmas {args.sigmas:g}" if args.sigmas != 2.0 else "")
                     + (f" --hidden {args.hidden}" if args.hidden is not None and spec["model"] == "dmpnn" else "")
