@@ -236,6 +236,7 @@ def test_shipped_models_recipe_end_to_end(small_cooling, hot_liquids, tmp_path):
         cmd = next(c for c in card["recipe"]["commands"] if c.startswith(f"mda-glassml simulate --out {small_cooling.name}"))
         args, protocol = _parser().parse_args(shlex.split(cmd)[1:]), Campaign.open(small_cooling).protocol
         assert args.particles == protocol.n_particles and (args.steps or FAST_STEPS) == protocol.n_steps
+        assert args.density == protocol.density
         held = set(card["heldout_trajectories"])
         assert len([g for g in held if g.startswith(small_cooling.name)]) == 2  # 0.34 of 6 runs, by campaign
         # every held-out set: the model's scores, calibration and the three baselines beside them
@@ -265,3 +266,20 @@ def test_shipped_models_recipe_end_to_end(small_cooling, hot_liquids, tmp_path):
         for ds, score in bundle.card["heldout_shipped"]["sets"].items():
             assert measured[ds]["n"] == score["n"]
             assert measured[ds]["auc"] == pytest.approx(score["auc"], abs=1e-6, nan_ok=True), ds
+
+
+def test_remake_commands_carry_a_campaigns_density(tmp_path):
+    # a campaign at another density: the card's simulate line must remake it (it named no --density before)
+    import shlex
+
+    from mda_glassml.cli import _parser
+    from mda_glassml.simulation.datasets import _cooling_record
+    from mda_glassml.training.recipes import _engine_options
+
+    protocol = CoolingProtocol(n_particles=256, density=1.1, n_steps=2000, n_records=200)
+    run_campaign(tmp_path / "c", protocol, 1, records=[1, 200], campaign_seed=3, progress=False)
+    record = _cooling_record(Campaign.open(tmp_path / "c"))
+    assert record["density"] == 1.1
+    cmd = f"mda-glassml simulate --out c --n-trajectories 1 {_engine_options(record)}--seed 3"
+    args = _parser().parse_args(shlex.split(cmd)[1:])
+    assert (args.particles, args.density, args.steps) == (256, 1.1, 2000)

@@ -203,7 +203,7 @@ def read_manifest(path: str | os.PathLike) -> list[ManifestRow]:
 
 
 def _cooling_record(campaign: Campaign) -> dict[str, Any]:
-    """The cooling behind a campaign's records, for datasets.json: steps, rate, engine, folder."""
+    """The cooling behind a campaign's records, for datasets.json: steps, rate, engine, size, density, folder."""
     from .protocol import FAST_STEPS, SLOW_STEPS  # noqa: PLC0415
 
     p = campaign.protocol
@@ -211,7 +211,7 @@ def _cooling_record(campaign: Campaign) -> dict[str, Any]:
     return {"campaign": str(campaign.folder), "engine": campaign.engine, "rate": name, "n_steps": p.n_steps,
             "dt": p.dt, "t_start": p.t_start, "t_end": p.t_end,
             "rate_per_time": (p.t_start - p.t_end) / (p.n_steps * p.dt), "n_particles": p.n_particles,
-            "campaign_seed": campaign.campaign_seed}
+            "density": p.density, "campaign_seed": campaign.campaign_seed}
 
 
 def build_datasets(

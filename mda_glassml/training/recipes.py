@@ -89,13 +89,16 @@ SPECS: dict[str, dict[str, Any]] = {
 
 
 def _engine_options(record: dict, cooling: bool = True) -> str:
-    """``simulate`` options of a campaign record (datasets.json): the particle count, and the engine and steps when
-    not the defaults; with a trailing space."""
-    from ..simulation.protocol import FAST_STEPS  # noqa: PLC0415
+    """``simulate`` options of a campaign record (datasets.json): the particle count, and the engine, density and
+    steps when not the defaults; with a trailing space. Records written before 2026-12-08 carry no density
+    (their campaigns are at simulate's default, 1.2, unless made otherwise)."""
+    from ..simulation.protocol import FAST_STEPS, CoolingProtocol  # noqa: PLC0415
 
     options = [f"--particles {record['n_particles']}"]
     if record.get("engine", "lammps") != "lammps":
         options.insert(0, f"--engine {record['engine']}")
+    if record.get("density", CoolingProtocol.density) != CoolingProtocol.density:
+        options.append(f"--density {record['density']:g}")
     if cooling and record.get("n_steps", FAST_STEPS) != FAST_STEPS:
         options.append(f"--steps {record['n_steps']}")
     return " ".join(options) + " "
