@@ -55,7 +55,9 @@ def main() -> None:
         data, inherent = both.subset(index), inherent[index]
         if data_hash(data) != card["data"]["hash"]:
             raise SystemExit(f"{name}: the rebuilt training set is not the one its card records (hash "
-                             f"{data_hash(data)} against {card['data']['hash']}): another campaign or work folder?")
+                             f"{data_hash(data)} against {card['data']['hash']}): another campaign or work folder, or "
+                             "a work folder built after 2026-12-08, which tags the hold runs' record 0 at T = 2 where "
+                             "the shipped cards' data had the hold temperature (pretrained.rst)?")
         val = group_split(data.groups, (0.8, 0.1, 0.1), seed=mp.SEED)[1]
         from mda_glassml.classify import Classifier  # noqa: PLC0415
 

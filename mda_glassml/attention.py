@@ -282,9 +282,10 @@ def _binned_density(x: np.ndarray, grid: np.ndarray, bw: float, refine: int = 16
     (sums of positive terms: no FFT round-off in the empty stretches
     between modes) with the kernel out to where it underflows. Binning
     moves each weight by under a fine step ``d``; the density errs by a
-    relative O((d / bw)^2): under 2e-5 for 10^6 weights (0.2 s, where
-    summing every kernel takes 10 s), and the cut, a grid point, came out
-    the same in every comparison made.
+    relative O((d / bw)^2): 1e-5 to 1e-4 on pools of 10^5 to 10^6 weights
+    (0.2 s, where summing every kernel takes 10 s), and the cut, a grid
+    point, came out the same in each of some 40 comparisons (a review's
+    included: spikes, piles at either end, far-apart modes).
     """
     fine = np.linspace(grid[0], grid[-1], (grid.size - 1) * refine + 1)
     step = fine[1] - fine[0]

@@ -64,3 +64,14 @@ def test_the_reproduction_is_imported_by_nothing_but_the_command_line():
 def test_models_never_reach_up_into_training_and_errors_import_nothing():
     assert {m for m in _importers("mda_glassml.training") if _inside(m, "mda_glassml.models")} == set()
     assert GRAPH["mda_glassml.errors"] == set()
+
+
+def test_the_recipes_old_module_says_where_it_went():
+    import subprocess
+    import sys
+
+    with pytest.raises(ImportError, match="moved to mda_glassml.training.recipes"):
+        from mda_glassml.models.make_pretrained import main  # noqa: F401
+    done = subprocess.run([sys.executable, "-m", "mda_glassml.models.make_pretrained", "--cooling", "c"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "python -m mda_glassml.training.recipes" in done.stderr

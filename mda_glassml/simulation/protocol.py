@@ -369,7 +369,8 @@ class CoolingProtocol:
         ``T_k = T_start + (T_end - T_start) k / n_records``; for the paper,
         ``T_k = 2 - 1.95 k / 200``. After a melt (``melt_steps > 0``, e.g. a
         hold) record 0 is the configuration at the end of the melt, made at
-        ``t_melt``, and is tagged so.
+        ``t_melt``, and is tagged so, although the set point
+        (:meth:`temperature_at_step`) leaves ``t_melt`` at that very step.
         """
         k = np.arange(self.n_records + 1, dtype=np.float64)
         temps = self.t_start + (self.t_end - self.t_start) * k / self.n_records
