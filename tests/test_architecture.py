@@ -75,3 +75,10 @@ def test_the_recipes_old_module_says_where_it_went():
     done = subprocess.run([sys.executable, "-m", "mda_glassml.models.make_pretrained", "--cooling", "c"],
                           capture_output=True, text=True)
     assert done.returncode == 1 and "python -m mda_glassml.training.recipes" in done.stderr
+
+
+def test_the_old_modules_names_are_those_the_recipe_offers():
+    from mda_glassml.models import make_pretrained
+    from mda_glassml.training import recipes
+
+    assert make_pretrained._NAMES == set(recipes.__all__)
