@@ -128,3 +128,20 @@ def test_runs_on_a_given_scheduler(tmp_path):
         report = cmp.run_campaign(tmp_path, PROTOCOL, 1, records=(1, 200), scheduler=cluster.scheduler_address,
                                   progress=False)
     assert report.ran == [0] and cmp.Campaign.open(tmp_path).complete_runs() == [0]
+
+
+def test_a_script_without_a_main_guard_is_told_to_add_one(tmp_path):
+    # dask spawns its workers, which import the script again: dask itself only said "Nanny failed to start"
+    import subprocess
+    import sys
+
+    script = tmp_path / "campaign_script.py"
+    script.write_text("from mda_glassml.simulation import CoolingProtocol\n"
+                      "from mda_glassml.simulation.campaign import run_campaign\n"
+                      f"run_campaign({str(tmp_path / 'c')!r}, CoolingProtocol(n_particles=256, n_steps=200, "
+                      "n_records=200), 1, records=[200], progress=False)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("mda_glassml.errors.InputError") and 'if __name__ == "__main__":' in last
+    assert str(script) in last

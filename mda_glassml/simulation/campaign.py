@@ -395,14 +395,16 @@ def run_campaign(
     Examples
     --------
     Twenty fast-rate runs keeping the records of the six datasets, on four
-    local worker processes (rerun the same call to resume after a crash)::
+    local worker processes (rerun the same call to resume after a crash; in a
+    script, under the main guard: the workers import the script again)::
 
         from mda_glassml.simulation import CoolingProtocol
         from mda_glassml.simulation.campaign import RECORD_PRESETS, run_campaign
 
-        report = run_campaign("fast", CoolingProtocol.fast(), 20, records=RECORD_PRESETS["datasets"],
-                              n_workers=4)
-        print(report.summary())
+        if __name__ == "__main__":
+            report = run_campaign("fast", CoolingProtocol.fast(), 20, records=RECORD_PRESETS["datasets"],
+                                  n_workers=4)
+            print(report.summary())
     """
     from tqdm.auto import tqdm  # noqa: PLC0415
 
@@ -458,16 +460,16 @@ def run_campaign(
 
 
 def _run_on_dask(campaign, seeds, todo, report, n_workers, scheduler, progress, tqdm, device) -> None:
-    from dask.distributed import Client, LocalCluster, as_completed  # noqa: PLC0415
+    from dask.distributed import Client, as_completed  # noqa: PLC0415
+
+    from ..cluster import local_cluster  # noqa: PLC0415
 
     cluster = None
     if scheduler is None:
         # One thread per worker process: LAMMPS runs serial, and threads would
         # only contend for the cores the processes already use.
         os.environ.setdefault("OMP_NUM_THREADS", "1")
-        # dashboard on a free port: a fixed one clashes with any other cluster on the machine
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0")
+        cluster = local_cluster(n_workers)
         client = Client(cluster)
     else:
         try:

@@ -393,9 +393,11 @@ def nested_cv(data: LabelledFrames, builder: Builder = dmpnn_builder, space: dic
     if n_workers <= 1 and scheduler is None:
         results = [_run_fold(*a) for a in args]
     else:
-        from dask.distributed import Client, LocalCluster  # noqa: PLC0415
+        from dask.distributed import Client  # noqa: PLC0415
 
-        cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True)
+        from ..cluster import local_cluster  # noqa: PLC0415
+
+        cluster = None if scheduler else local_cluster(n_workers)
         try:
             with Client(scheduler or cluster) as client:
                 quiet = [a[:7] + (replace(a[7], progress=False),) + a[8:] for a in args]
