@@ -277,3 +277,20 @@ def test_a_scaled_lammps_dump_off_the_origin_warns_before_a_window(tmp_path, lo,
         BNeighborMetrics(u.atoms, a_type="1", b_type="2")  # whole frames: nothing to say
     said = [w for w in record if "scaled coordinates" in str(w.message)]
     assert len(said) == (1 if warns else 0)
+
+
+def test_a_parallel_run_in_a_script_without_a_main_guard_is_told_to_add_one(tmp_path):
+    # dask's process scheduler spawns its workers; each imported the script, ran the analysis again and died,
+    # and the caller got "A process in the process pool was terminated abruptly"
+    import subprocess
+    import sys
+
+    script = tmp_path / "analysis_script.py"
+    script.write_text("import MDAnalysis as mda\nfrom mda_glassml.analysis import BNeighborMetrics\n"
+                      "from mda_glassml.data import EXAMPLE_TRAJECTORY\n"
+                      "BNeighborMetrics(mda.Universe(EXAMPLE_TRAJECTORY).atoms).run(backend='dask', n_workers=2, "
+                      "stop=2)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("mda_glassml.errors.InputError") and 'if __name__ == "__main__":' in last

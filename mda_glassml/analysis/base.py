@@ -130,8 +130,20 @@ class FrameAnalysis(AnalysisBase):
                              "and keeps only the last one's results).")
         frames = self._checked_selection(start, stop, step, frames)
         self._relay = not serial  # travels to the workers with the analysis: they hand their warnings back
-        return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose,
-                           n_workers=n_workers, n_parts=n_parts, backend=backend, **kwargs)
+        if serial:
+            return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose,
+                               n_workers=n_workers, n_parts=n_parts, backend=backend, **kwargs)
+        from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
+
+        from ..cluster import refuse_in_a_starting_worker, spawn_advice  # noqa: PLC0415
+
+        refuse_in_a_starting_worker()  # dask's workers are spawned: they import the user's script again
+        try:
+            return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose,
+                               n_workers=n_workers, n_parts=n_parts, backend=backend, **kwargs)
+        except BrokenProcessPool as err:
+            raise InputError(f"the {backend} backend's worker processes died ({err}); most often because they "
+                             f"cannot import the caller's script: {spawn_advice()}.") from err
 
     def _checked_selection(self, start: int | None, stop: int | None, step: int | None, frames: Any):
         """``frames`` as an array of frame indices (None stays None) once the selection is known good."""
