@@ -19,8 +19,8 @@ from .errors import InputError
 
 __all__ = ["local_cluster", "refuse_in_a_starting_worker", "spawn_advice"]
 
-_GUARD = ('put the code that starts the work under  if __name__ == "__main__":  (dask starts its workers by spawning '
-          "fresh Python processes, which import your script again)")
+_GUARD = ('put the code that starts the work under  if __name__ == "__main__":  (worker processes started fresh, as '
+          "dask's are, import your script again)")
 
 
 def spawn_advice() -> str:
