@@ -294,3 +294,22 @@ def test_a_parallel_run_in_a_script_without_a_main_guard_is_told_to_add_one(tmp_
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("mda_glassml.errors.InputError") and 'if __name__ == "__main__":' in last
+
+
+def test_a_worker_that_dies_of_something_else_keeps_its_own_error(tmp_path):
+    # a guarded script whose worker is killed (as by the OOM killer): no advice to add the guard it has
+    import subprocess
+    import sys
+
+    script = tmp_path / "guarded_script.py"
+    script.write_text(
+        "import multiprocessing, os, signal\nimport MDAnalysis as mda\n"
+        "from mda_glassml.analysis import BNeighborMetrics\nfrom mda_glassml.data import EXAMPLE_TRAJECTORY\n\n"
+        "class Dies(BNeighborMetrics):\n    def _single_frame(self):\n"
+        "        if multiprocessing.parent_process() is not None:\n"
+        "            os.kill(os.getpid(), signal.SIGKILL)\n        return super()._single_frame()\n\n"
+        "if __name__ == '__main__':\n"
+        "    Dies(mda.Universe(EXAMPLE_TRAJECTORY).atoms).run(backend='dask', n_workers=2, stop=2)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "BrokenProcessPool" in done.stderr and "InputError" not in done.stderr

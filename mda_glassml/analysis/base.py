@@ -135,15 +135,19 @@ class FrameAnalysis(AnalysisBase):
                                n_workers=n_workers, n_parts=n_parts, backend=backend, **kwargs)
         from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
 
-        from ..cluster import refuse_in_a_starting_worker, spawn_advice  # noqa: PLC0415
+        from ..cluster import guard_advice, refusals, refuse_in_a_starting_worker  # noqa: PLC0415
 
         refuse_in_a_starting_worker()  # dask's workers are spawned: they import the user's script again
-        try:
-            return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose,
-                               n_workers=n_workers, n_parts=n_parts, backend=backend, **kwargs)
-        except BrokenProcessPool as err:
-            raise InputError(f"the {backend} backend's worker processes died ({err}); most often because they "
-                             f"cannot import the caller's script: {spawn_advice()}.") from err
+        with refusals() as refused:
+            try:
+                return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose,
+                                   n_workers=n_workers, n_parts=n_parts, backend=backend, **kwargs)
+            except BrokenProcessPool as err:
+                if not refused():  # died of something else (memory, a crash): its own error
+                    raise
+                name = backend if isinstance(backend, str) else type(backend).__name__
+                raise InputError(f"the {name} backend's worker processes could not start ({err}): they cannot "
+                                 f"import the caller's script; {guard_advice()}.") from err
 
     def _checked_selection(self, start: int | None, stop: int | None, step: int | None, frames: Any):
         """``frames`` as an array of frame indices (None stays None) once the selection is known good."""

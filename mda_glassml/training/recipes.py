@@ -98,7 +98,7 @@ def _engine_options(record: dict, cooling: bool = True) -> str:
     if record.get("engine", "lammps") != "lammps":
         options.insert(0, f"--engine {record['engine']}")
     if record.get("density", CoolingProtocol.density) != CoolingProtocol.density:
-        options.append(f"--density {record['density']:g}")
+        options.append(f"--density {float(record['density'])!r}")  # exact: :g would round to 6 digits
     if cooling and record.get("n_steps", FAST_STEPS) != FAST_STEPS:
         options.append(f"--steps {record['n_steps']}")
     return " ".join(options) + " "
@@ -529,7 +529,8 @@ def _main_tg(args: argparse.Namespace) -> int:
             "card_version": CARD_VERSION,
             "name": name,
             "description": (
-                f"2D Kob-Andersen (65:35, density 1.2) glass vs liquid, labelled by the physics: a configuration "
+                f"2D Kob-Andersen (65:35, density {summary.get('cooling', {}).get('density', 1.2):g}) glass vs liquid, "
+                "labelled by the physics: a configuration "
                 f"recorded below Tg - {args.delta:g} = {summary['glass_below']:.3f} is a glass, above Tg + "
                 f"{args.delta:g} = {summary['liquid_above']:.3f} a liquid (Tg = {summary['tg']:.3f} from the IS "
                 "energies of the same fast-cooling campaign); trained on thermal frames and their inherent "
@@ -559,7 +560,8 @@ def _main_tg(args: argparse.Namespace) -> int:
                     + (f" --cnn-width {args.cnn_width}" if args.cnn_width != 1 and spec["model"] == "cnn" else "")
                     + (f" --consistency {args.consistency:g}" if args.consistency else "")],
                 "seed": SEED, "heldout_fraction": args.heldout_fraction, "epochs": epochs,
-                "engine": summary["cooling"]["engine"], "n_particles": summary["cooling"]["n_particles"]},
+                "engine": summary["cooling"]["engine"], "n_particles": summary["cooling"]["n_particles"],
+                "density": summary["cooling"].get("density", 1.2)},
             "heldout_trajectories": sorted(keep_out),
             "heldout": report,
             "heldout_shipped": {"trajectories": shipped_runs, "sets": score_on_heldout(bundle, shipped)},
@@ -660,7 +662,8 @@ def _main_paper(args: argparse.Namespace) -> int:
         card: dict[str, Any] = {
             "name": name,
             "model": spec["builder"],
-            "description": ("2D Kob-Andersen (65:35, density 1.2) liquid vs glass classifier. Liquids: every "
+            "description": ("2D Kob-Andersen (65:35, density "
+                            f"{summary.get('cooling', {}).get('density', 1.2):g}) liquid vs glass classifier. Liquids: every "
                             "liquid of datasets 1-6 (T = 1.990, 1.756, 0.957, 0.547, 0.440 from fast cooling, "
                             "equilibrium liquids at 0.547); glasses: T = 0.05 after fast cooling (2e5 steps)."),
             "data": {"cooling_campaign": Path(args.cooling).resolve().name,  # names, never machine paths
