@@ -664,8 +664,9 @@ def _main_paper(args: argparse.Namespace) -> int:
             "model": spec["builder"],
             "description": ("2D Kob-Andersen (65:35, density "
                             f"{summary.get('cooling', {}).get('density', 1.2):g}) liquid vs glass classifier. "
-                            "Liquids: every liquid of datasets 1-6 (T = 1.990, 1.756, 0.957, 0.547, 0.440 from fast cooling, "
-                            "equilibrium liquids at 0.547); glasses: T = 0.05 after fast cooling (2e5 steps)."),
+                            "Liquids: every liquid of datasets 1-6 (T = 1.990, 1.756, 0.957, 0.547, 0.440 from fast "
+                            "cooling, equilibrium liquids at 0.547); glasses: T = 0.05 after fast cooling (2e5 "
+                            "steps)."),
             "data": {"cooling_campaign": Path(args.cooling).resolve().name,  # names, never machine paths
                      "liquid_campaign": Path(args.liquids).resolve().name,
                      "protocol": "2D KA, N = 4320, fast rate 2e5 steps (LAMMPS); liquids held 3e5 steps at 0.547",
