@@ -272,3 +272,12 @@ def test_every_subcommand_is_its_own_module_and_errors_moved_but_still_import():
                                   "reproduce"]
     assert all(callable(m.add_parser) and callable(m.run) for m in cli.COMMANDS.values())
     assert frames.InputError is errors.InputError and frames.GlassMLWarning is errors.GlassMLWarning
+
+
+def test_dask_workers_keep_the_commands_quiet_filters(tmp_path):
+    # spawned workers start with fresh warning filters: MDAnalysis' dt note came back from each of them
+    out = tmp_path / "m.csv"
+    done = subprocess.run([sys.executable, "-m", "mda_glassml.cli", "metrics", "--backend", "dask", "--workers", "2",
+                           "--stop", "2", "--quiet", "--out", str(out)], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert "dt information" not in done.stderr and len(read_csv(out)) == 2

@@ -33,9 +33,11 @@ cooling run) and say so.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 from ..errors import InputError
 from . import build_datasets, classify, crossval, metrics, rdf, reproduce, simulate, train
@@ -46,6 +48,29 @@ __all__ = ["main"]
 #: The subcommands, in the order ``--help`` lists them.
 COMMANDS = {"classify": classify, "metrics": metrics, "rdf": rdf, "simulate": simulate,
             "build-datasets": build_datasets, "train": train, "crossval": crossval, "reproduce": reproduce}
+
+
+#: MDAnalysis' notes that say nothing to a user of this command.
+_SILENCED = (
+    "Reader has no dt information",  # GSD and LAMMPS dumps carry no time step; MDAnalysis warns on every run
+    "Guessed all Masses",  # nothing here uses masses; MDAnalysis guesses them for LAMMPS dumps and says so
+    "Unknown masses are set to 0.0",
+    "DCDReader currently makes independent timesteps",  # its DCD reader's internals (nothing here depends on them)
+)
+
+
+@contextmanager
+def _quiet_workers() -> Iterator[None]:
+    """The same filters for worker processes started fresh (dask's): they read theirs from the environment."""
+    before = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(([before] if before else []) + [f"ignore:{m}" for m in _SILENCED])
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = before
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,14 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 check_output(getattr(args, kind, None), kind)
             check_collisions(args)
             check_cheap(args)
-        with warnings.catch_warnings():
-            # GSD and LAMMPS dumps carry no time step; MDAnalysis warns on every run.
-            warnings.filterwarnings("ignore", message="Reader has no dt information")
-            # Nothing here uses masses; MDAnalysis guesses them for LAMMPS dumps and says so.
-            warnings.filterwarnings("ignore", message="Guessed all Masses")
-            warnings.filterwarnings("ignore", message="Unknown masses are set to 0.0")
-            # MDAnalysis' note on its DCD reader's internals (nothing here depends on them)
-            warnings.filterwarnings("ignore", message="DCDReader currently makes independent timesteps")
+        with warnings.catch_warnings(), _quiet_workers():
+            for message in _SILENCED:
+                warnings.filterwarnings("ignore", message=message)
             from ..errors import GlassMLWarning
             from ..frames import DensityWarning
 
